@@ -1,0 +1,41 @@
+"""Translated strings for the kiosk's JavaScript, and translation outside a request (the CLI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.support import Translations
+from flask_babel import gettext
+
+from points.errors import MESSAGES
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def kiosk_strings() -> dict[str, str]:
+    """The sentences kiosk.js shows, in the page's language. %(n)s marks a number."""
+    strings = {
+        "points": gettext("%(n)s points"),
+        "stock_left": gettext("%(n)s left"),
+        "out_of_stock": gettext("All gone"),
+        "not_enough": gettext("Not enough points"),
+        "add": gettext("Choose"),
+        "in_cart": gettext("Chosen: %(n)s"),
+        "more": gettext("One more"),
+        "less": gettext("One less"),
+        "cart_empty": gettext("Tap an item on the left to choose it."),
+        "total": gettext("Total: %(n)s points"),
+        "left_after": gettext("You will have %(n)s points left"),
+        "times": gettext("× %(n)s"),
+        "network": gettext("The connection to the server was lost. Please try again."),
+        "reading": gettext("Reading your card…"),
+        "receipt_number": gettext("Receipt no. %(n)s"),
+        "idle_warning": gettext("Going back to the start in %(n)s seconds"),
+    }
+    strings.update({f"error_{code}": gettext(message) for code, message in MESSAGES.items()})
+    return strings
+
+
+def translator(language: str) -> Translations:
+    """A gettext catalogue for code that runs outside a request, such as the CLI."""
+    return Translations.load(str(TRANSLATIONS), [language])

@@ -1,0 +1,64 @@
+"""The touchscreen pages: the kiosk itself and, in demo mode only, the demo cards page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import get_locale
+
+from cards.qr import qr_png
+from cards.token import make_token
+from kiosk.app import current_instance, get_db
+from kiosk.i18n import kiosk_strings
+from points.errors import CornerError
+from points.members import current_qr_card, get_member, list_members
+
+blueprint = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+
+
+@blueprint.get("")
+def start():
+    settings = current_instance().settings
+    return render_template(
+        "kiosk/kiosk.html",
+        idle_seconds=settings.idle_seconds,
+        default_language=settings.language,
+        language=str(get_locale()),
+        strings=kiosk_strings(),
+        demo=settings.demo,
+    )
+
+
+def _demo_only() -> None:
+    if not current_instance().settings.demo:
+        abort(404)
+
+
+@blueprint.get("/demo-cards")
+def demo_cards():
+    """Every member's current QR card, with a button that scans it on this kiosk."""
+    _demo_only()
+    secret = current_app.config["CARD_SECRET"]
+    cards = []
+    for member in list_members(get_db()):
+        card = current_qr_card(get_db(), member.number)
+        if card is not None and member.status == "active":
+            token = make_token(secret, member_number=member.number, serial=card.id)
+            cards.append({"member": member, "token": token})
+    return render_template("kiosk/demo_cards.html", cards=cards, language=str(get_locale()))
+
+
+@blueprint.get("/demo-cards/<number>.png")
+def demo_card_image(number: str):
+    _demo_only()
+    try:
+        member = get_member(get_db(), number)
+    except CornerError:
+        abort(404)
+    card = current_qr_card(get_db(), member.number)
+    if card is None:
+        abort(404)
+    token = make_token(current_app.config["CARD_SECRET"], member_number=member.number,
+                       serial=card.id)
+    size = 8 if request.args.get("size") == "large" else 6
+    return qr_png(token, box_size=size), 200, {"Content-Type": "image/png",
+                                               "Cache-Control": "no-store"}

@@ -1,0 +1,340 @@
+// Exchange Corner kiosk page: start -> member (goods and cart) -> confirm -> receipt.
+// A USB QR scanner "types" the card token and Enter on whatever screen shows; we collect those
+// keystrokes without a visible text field. No typing anywhere on the member's path.
+"use strict";
+
+(function () {
+  const config = JSON.parse(document.getElementById("kiosk-config").textContent);
+  const T = config.strings;
+  const $ = (id) => document.getElementById(id);
+  const state = { session: null, member: null, balance: 0, goods: [], cart: new Map(), requestId: null };
+
+  function fill(text, n) { return text.replace("%(n)s", String(n)); }
+  function apiUrl(path) { return path + "?lang=" + encodeURIComponent(config.language); }
+
+  async function api(method, path, body) {
+    let response;
+    try {
+      response = await fetch(apiUrl(path), {
+        method: method,
+        headers: body ? { "Content-Type": "application/json" } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch (networkError) {
+      throw { code: "network", message: T.network };
+    }
+    let data = null;
+    try { data = await response.json(); } catch (parseError) { data = null; }
+    if (!response.ok) {
+      const error = (data && data.error) || { code: "invalid_request", message: T.error_invalid_request };
+      throw error;
+    }
+    return data;
+  }
+
+  // ---- screens ----
+  const screens = ["start", "member", "confirm", "receipt"];
+  function show(name) {
+    for (const screen of screens) $("screen-" + screen).hidden = screen !== name;
+    $("language").hidden = name !== "start";
+    $("finish").hidden = name === "start";
+    document.body.dataset.screen = name;
+  }
+
+  function showError(error) {
+    hideBusy();
+    $("error-text").textContent = error.message || T.error_invalid_request;
+    $("error").dataset.code = error.code || "";
+    $("error").hidden = false;
+    $("error-ok").focus();
+  }
+  function showBusy(text) { $("busy-text").textContent = text; $("busy").hidden = false; }
+  function hideBusy() { $("busy").hidden = true; }
+
+  // ---- scanning ----
+  async function scan(credential) {
+    showBusy(T.reading);
+    try {
+      const [session, catalog] = await Promise.all([
+        api("POST", "/api/kiosk/scan", { credential: credential }),
+        api("GET", "/api/kiosk/catalog"),
+      ]);
+      if (state.session && state.session !== session.session) endSession();
+      state.session = session.session;
+      state.member = session.member;
+      state.balance = session.balance;
+      state.goods = catalog.goods;
+      state.cart = new Map();
+      hideBusy();
+      $("error").hidden = true;
+      renderMember();
+      show("member");
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  let buffer = "";
+  let lastKey = 0;
+  document.addEventListener("keydown", (event) => {
+    const now = Date.now();
+    if (now - lastKey > 1000) buffer = "";  // a human's stray key press, not a scanner burst
+    lastKey = now;
+    if (event.key === "Enter") {
+      const text = buffer.trim();
+      buffer = "";
+      if (text.length >= 8) { event.preventDefault(); scan(text); }
+      return;
+    }
+    if (event.key.length === 1) { buffer += event.key; event.preventDefault(); }
+  });
+
+  // ---- member screen ----
+  function cartTotal() {
+    let total = 0;
+    for (const [id, quantity] of state.cart) total += goodsById(id).points * quantity;
+    return total;
+  }
+  function goodsById(id) { return state.goods.find((item) => item.id === id); }
+
+  function canAddOne(item) {
+    const inCart = state.cart.get(item.id) || 0;
+    return inCart < item.stock && cartTotal() + item.points <= state.balance;
+  }
+
+  function renderMember() {
+    $("member-name").textContent = state.member.name;
+    $("member-number").textContent = state.member.number;
+    $("balance").textContent = String(state.balance);
+    const list = $("goods");
+    list.replaceChildren();
+    for (const item of state.goods) {
+      const li = document.createElement("li");
+      li.className = "goods-item";
+      li.dataset.goodsId = item.id;
+      if (item.picture) {
+        const img = document.createElement("img");
+        img.src = item.picture;
+        img.alt = "";
+        li.append(img);
+      }
+      const name = document.createElement("p");
+      name.className = "goods-name";
+      name.textContent = item.name;
+      const price = document.createElement("p");
+      price.className = "goods-price";
+      price.textContent = fill(T.points, item.points);
+      li.append(name, price);
+      const inCart = state.cart.get(item.id) || 0;
+      const stateText = document.createElement("p");
+      if (item.stock <= 0) {
+        stateText.className = "goods-state";
+        stateText.textContent = T.out_of_stock;
+      } else if (!inCart && item.points > state.balance - cartTotal()) {
+        stateText.className = "goods-state";
+        stateText.textContent = T.not_enough;
+      } else {
+        stateText.className = "goods-stock";
+        stateText.textContent = fill(T.stock_left, item.stock - inCart);
+      }
+      li.append(stateText);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button " + (inCart ? "secondary" : "primary");
+      button.textContent = inCart ? fill(T.in_cart, inCart) + " ＋" : T.add;
+      button.disabled = !canAddOne(item);
+      if (button.disabled) {
+        li.classList.add("unavailable");
+        button.textContent = inCart ? fill(T.in_cart, inCart) : stateText.textContent;
+      }
+      button.addEventListener("click", () => changeCart(item.id, 1));
+      li.append(button);
+      list.append(li);
+    }
+    renderCart();
+  }
+
+  function renderCart() {
+    const lines = $("cart-lines");
+    lines.replaceChildren();
+    for (const [id, quantity] of state.cart) {
+      const item = goodsById(id);
+      const li = document.createElement("li");
+      li.className = "cart-line";
+      const less = document.createElement("button");
+      less.type = "button";
+      less.className = "button secondary";
+      less.textContent = "−";
+      less.setAttribute("aria-label", T.less + " " + item.name);
+      less.addEventListener("click", () => changeCart(id, -1));
+      const name = document.createElement("span");
+      name.className = "line-name";
+      name.textContent = item.name;
+      const count = document.createElement("span");
+      count.className = "line-count";
+      count.textContent = String(quantity);
+      const more = document.createElement("button");
+      more.type = "button";
+      more.className = "button secondary";
+      more.textContent = "＋";
+      more.setAttribute("aria-label", T.more + " " + item.name);
+      more.disabled = !canAddOne(item);
+      more.addEventListener("click", () => changeCart(id, 1));
+      li.append(name, less, count, more);
+      lines.append(li);
+    }
+    const total = cartTotal();
+    $("cart-empty").hidden = state.cart.size > 0;
+    $("cart-total").textContent = state.cart.size ? fill(T.total, total) : "";
+    $("cart-after").textContent = state.cart.size ? fill(T.left_after, state.balance - total) : "";
+    $("to-confirm").disabled = state.cart.size === 0;
+  }
+
+  function changeCart(id, step) {
+    const item = goodsById(id);
+    const quantity = (state.cart.get(id) || 0) + step;
+    if (step > 0 && !canAddOne(item)) return;
+    if (quantity <= 0) state.cart.delete(id); else state.cart.set(id, quantity);
+    state.requestId = null;  // a changed cart is a new request
+    renderMember();
+  }
+
+  // ---- confirm and receipt ----
+  function summaryLines(target, lines) {
+    target.replaceChildren();
+    for (const line of lines) {
+      const li = document.createElement("li");
+      const left = document.createElement("span");
+      left.textContent = line.name + " " + fill(T.times, line.quantity);
+      const right = document.createElement("span");
+      right.textContent = fill(T.points, line.quantity * line.points_each);
+      li.append(left, right);
+      target.append(li);
+    }
+  }
+
+  function newRequestId() {
+    // crypto.randomUUID needs a secure context; a kiosk on the LAN over http has none
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return "kiosk-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  $("to-confirm").addEventListener("click", () => {
+    const lines = [...state.cart].map(([id, quantity]) => {
+      const item = goodsById(id);
+      return { name: item.name, quantity: quantity, points_each: item.points };
+    });
+    summaryLines($("confirm-lines"), lines);
+    const total = cartTotal();
+    $("confirm-total").textContent = fill(T.total, total);
+    $("confirm-after").textContent = fill(T.left_after, state.balance - total);
+    if (!state.requestId) state.requestId = newRequestId();
+    show("confirm");
+  });
+  $("back").addEventListener("click", () => show("member"));
+
+  let redeeming = false;
+  $("confirm").addEventListener("click", async () => {
+    if (redeeming) return;  // a double tap sends one request; the request id covers retries
+    redeeming = true;
+    $("confirm").disabled = true;
+    try {
+      const items = [...state.cart].map(([id, quantity]) => ({ goods_id: id, quantity: quantity }));
+      const result = await api("POST", "/api/kiosk/redeem",
+        { session: state.session, request_id: state.requestId, items: items });
+      state.balance = result.balance;
+      state.cart = new Map();
+      state.requestId = null;
+      summaryLines($("receipt-lines"), result.redemption.lines);
+      $("receipt-number").textContent = fill(T.receipt_number, result.redemption.id);
+      $("receipt-total").textContent = fill(T.total, result.redemption.points);
+      $("receipt-balance").textContent = String(result.balance);
+      show("receipt");
+      refreshCatalog();
+    } catch (error) {
+      if (error.code === "session_expired" || error.code === "card_revoked" || error.code === "member_inactive") {
+        forget();
+      } else if (error.code !== "network") {
+        // the refusal changed nothing: show fresh balance and stock behind the message
+        state.requestId = null;
+        show("member");
+        refreshCatalog();
+      }
+      showError(error);
+    } finally {
+      redeeming = false;
+      $("confirm").disabled = false;
+    }
+  });
+
+  async function refreshCatalog() {
+    try {
+      state.goods = (await api("GET", "/api/kiosk/catalog")).goods;
+      for (const id of [...state.cart.keys()]) if (!goodsById(id)) state.cart.delete(id);
+      if (state.member) renderMember();
+    } catch (error) { /* the next scan loads it again */ }
+  }
+
+  $("again").addEventListener("click", () => { renderMember(); show("member"); });
+  $("done").addEventListener("click", () => forget());
+  $("finish").addEventListener("click", () => forget());
+  $("error-ok").addEventListener("click", () => { $("error").hidden = true; });
+
+  // ---- forgetting the member ----
+  function endSession() {
+    if (!state.session) return;
+    const body = JSON.stringify({ session: state.session });
+    navigator.sendBeacon(apiUrl("/api/kiosk/logout"), new Blob([body], { type: "application/json" }));
+  }
+
+  function forget() {
+    endSession();
+    state.session = null;
+    state.member = null;
+    state.balance = 0;
+    state.cart = new Map();
+    state.requestId = null;
+    $("member-name").textContent = "";
+    $("member-number").textContent = "";
+    $("balance").textContent = "";
+    $("goods").replaceChildren();
+    $("cart-lines").replaceChildren();
+    $("idle").hidden = true;
+    hideBusy();
+    if (config.language !== config.default_language) {
+      location.replace(location.pathname);  // the next person starts in the default language
+      return;
+    }
+    show("start");
+  }
+
+  // ---- idle timeout ----
+  const WARN_SECONDS = Math.min(10, Math.floor(config.idle_seconds / 3));
+  let lastTouch = Date.now();
+  function touched() { lastTouch = Date.now(); $("idle").hidden = true; }
+  for (const type of ["pointerdown", "touchstart", "keydown"]) {
+    document.addEventListener(type, touched, { capture: true, passive: true });
+  }
+  $("idle-stay").addEventListener("click", touched);
+  setInterval(() => {
+    const idle = (Date.now() - lastTouch) / 1000;
+    const onStart = document.body.dataset.screen === "start";
+    if (onStart && $("error").hidden) return;
+    const left = Math.ceil(config.idle_seconds - idle);
+    if (left <= 0) {
+      $("error").hidden = true;
+      forget();
+    } else if (left <= WARN_SECONDS && !onStart) {
+      $("idle-text").textContent = fill(T.idle_warning, left);
+      $("idle").hidden = false;
+    }
+  }, 250);
+
+  show("start");
+  // demo cards page: "try this card" comes here with #scan=TOKEN
+  const match = location.hash.match(/^#scan=(.+)$/);
+  if (match) {
+    history.replaceState(null, "", location.pathname + location.search);
+    scan(decodeURIComponent(match[1]));
+  }
+})();

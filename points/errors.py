@@ -1,0 +1,52 @@
+"""One error type with stable codes; the codes and their messages live in one table."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation without translating it (the core knows no locale)."""
+    return message
+
+
+# code -> English message (the msgid). The kiosk and the CLI translate it; tests assert on the code.
+# Messages are written for the person in front of the screen: plain words, no jargon.
+MESSAGES: dict[str, str] = {
+    "card_invalid": N_("This card could not be read. Please try again or ask a staff member."),
+    "card_foreign": N_("This card belongs to another exchange corner. Please ask a staff member."),
+    "card_unknown": N_("This card is not registered here. Please ask a staff member."),
+    "card_revoked": N_("This card is no longer valid. Please ask a staff member for a new card."),
+    "member_inactive": N_("This member account is not active. Please ask a staff member."),
+    "member_unknown": N_("There is no member with this number."),
+    "member_exists": N_("A member with this number already exists."),
+    "session_expired": N_("Your time is up. Please tap your card again."),
+    "insufficient_points": N_("You do not have enough points for this."),
+    "out_of_stock": N_("Sorry, there is not enough of this item left."),
+    "goods_unavailable": N_("This item is not available at the moment."),
+    "goods_unknown": N_("There is no such item."),
+    "goods_exists": N_("An item with this name already exists."),
+    "corner_unknown": N_("There is no such exchange corner."),
+    "redemption_unknown": N_("There is no such redemption."),
+    "already_reversed": N_("This redemption has already been reversed."),
+    "request_conflict": N_("This request id was already used for a different request."),
+    "invalid_request": N_("Something was wrong with the request. Please try again."),
+}
+
+
+class CornerError(Exception):
+    """A refused operation; ``code`` is stable, ``details`` say what exactly was refused."""
+
+    def __init__(self, code: str, **details: object) -> None:
+        if code not in MESSAGES:
+            raise ValueError(f"unknown error code {code!r}")
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+    @property
+    def message(self) -> str:
+        """The untranslated (English) message for this code."""
+        return MESSAGES[self.code]
+
+    def __str__(self) -> str:
+        extra = ", ".join(f"{key}={value}" for key, value in self.details.items())
+        return f"{self.code}: {self.message}" + (f" ({extra})" if extra else "")

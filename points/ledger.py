@@ -1,0 +1,111 @@
+"""The points ledger: awards, deductions and a member's balance as the sum of their rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from points.clock import quarter_of, timestamp
+from points.errors import CornerError
+from points.members import normalise_number
+from points.requests import once
+
+MAX_POINTS_PER_ENTRY = 1000
+
+
+@dataclass(frozen=True)
+class PointsChange:
+    member_number: str
+    delta: int
+    balance: int
+    entry_id: int
+
+
+def add_points_entry(
+    db: sqlite_utils.Database,
+    *,
+    member_id: int,
+    delta: int,
+    kind: str,
+    actor: str,
+    request_id: str,
+    reason: str | None = None,
+    redemption_id: int | None = None,
+) -> tuple[int, int]:
+    """Append a ledger row and move the cached balance with it; inside a write only.
+
+    A debit is a guarded update that changes no row when the balance would go below zero; then
+    ``insufficient_points`` is raised. Returns (entry id, new balance).
+    """
+    cursor = db.execute(
+        "UPDATE members SET balance = balance + ? WHERE id = ? AND balance + ? >= 0",
+        [delta, member_id, delta],
+    )
+    if cursor.rowcount != 1:
+        balance = db.execute("SELECT balance FROM members WHERE id = ?", [member_id]).fetchone()[0]
+        raise CornerError("insufficient_points", balance=balance, needed=-delta)
+    entry_id = db.execute(
+        "INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter,"
+        " redemption_id, request_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [member_id, delta, kind, reason, actor, quarter_of(), redemption_id, request_id,
+         timestamp()],
+    ).lastrowid
+    balance = db.execute("SELECT balance FROM members WHERE id = ?", [member_id]).fetchone()[0]
+    return entry_id, balance
+
+
+def _change_points(
+    db: sqlite_utils.Database, *, kind: str, number: str, points: object, reason: object,
+    request_id: str, actor: str,
+) -> PointsChange:
+    number = normalise_number(number)
+    if isinstance(points, bool) or not isinstance(points, int):
+        raise CornerError("invalid_request", field="points")
+    if not 0 < points <= MAX_POINTS_PER_ENTRY:
+        raise CornerError("invalid_request", field="points")
+    reason = str(reason or "").strip()
+    if not reason or len(reason) > 200:
+        raise CornerError("invalid_request", field="reason")
+    delta = points if kind == "award" else -points
+
+    def action(request_id: str) -> dict:
+        member = db.execute("SELECT id FROM members WHERE number = ?", [number]).fetchone()
+        if member is None:
+            raise CornerError("member_unknown", number=number)
+        entry_id, balance = add_points_entry(db, member_id=member[0], delta=delta, kind=kind,
+                                             reason=reason, actor=actor, request_id=request_id)
+        return {"member_number": number, "delta": delta, "balance": balance, "entry_id": entry_id}
+
+    params = {"number": number, "delta": delta, "reason": reason}
+    return PointsChange(**once(db, request_id=request_id, kind=kind, params=params, action=action))
+
+
+def award_points(
+    db: sqlite_utils.Database, *, number: str, points: int, reason: str, request_id: str,
+    actor: str,
+) -> PointsChange:
+    """Award points to a member for a reason (an activity, a correction)."""
+    return _change_points(db, kind="award", number=number, points=points, reason=reason,
+                          request_id=request_id, actor=actor)
+
+
+def deduct_points(
+    db: sqlite_utils.Database, *, number: str, points: int, reason: str, request_id: str,
+    actor: str,
+) -> PointsChange:
+    """Deduct points with a reason (反向鞭策); never below zero."""
+    return _change_points(db, kind="deduction", number=number, points=points, reason=reason,
+                          request_id=request_id, actor=actor)
+
+
+def balance(db: sqlite_utils.Database, number: str) -> int:
+    """A member's balance: the sum of their ledger rows."""
+    row = db.execute(
+        "SELECT m.id, coalesce(sum(e.delta), 0) FROM members m"
+        " LEFT JOIN points_entries e ON e.member_id = m.id WHERE m.number = ? GROUP BY m.id",
+        [normalise_number(number)],
+    ).fetchone()
+    if row is None:
+        raise CornerError("member_unknown", number=number)
+    return row[1]

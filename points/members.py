@@ -1,0 +1,164 @@
+"""Members, the branches and communities they belong to, and their cards."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from points.clock import timestamp
+from points.errors import CornerError
+from points.requests import once
+
+_NUMBER = re.compile(r"^[A-Z0-9-]{1,20}$")
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    number: str
+    name: str
+    branch: str | None
+    community: str | None
+    status: str
+    balance: int
+
+
+@dataclass(frozen=True)
+class Card:
+    id: int
+    member_number: str
+    kind: str
+    status: str
+
+
+def normalise_number(number: object) -> str:
+    """Member numbers are 1-20 upper-case letters, digits or dashes (``QZ-001``)."""
+    text = str(number or "").strip().upper()
+    if not _NUMBER.match(text):
+        raise CornerError("invalid_request", field="number")
+    return text
+
+
+def _clean_text(value: object, field: str, *, limit: int, required: bool = True) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        if required:
+            raise CornerError("invalid_request", field=field)
+        return None
+    if len(text) > limit:
+        raise CornerError("invalid_request", field=field)
+    return text
+
+
+_MEMBER_SQL = """
+SELECT m.id, m.number, m.name, b.name AS branch, c.name AS community, m.status, m.balance
+FROM members m LEFT JOIN branches b ON b.id = m.branch_id
+LEFT JOIN communities c ON c.id = b.community_id
+"""
+
+
+def get_member(db: sqlite_utils.Database, number: str) -> Member:
+    """The member with this number, or ``member_unknown``."""
+    row = db.execute(_MEMBER_SQL + " WHERE m.number = ?", [normalise_number(number)]).fetchone()
+    if row is None:
+        raise CornerError("member_unknown", number=number)
+    return Member(*row)
+
+
+def list_members(db: sqlite_utils.Database) -> list[Member]:
+    """Every member, by number."""
+    return [Member(*row) for row in db.execute(_MEMBER_SQL + " ORDER BY m.number")]
+
+
+def _branch_id(db: sqlite_utils.Database, community: str | None, branch: str | None) -> int | None:
+    """Find or create the branch (and its community); called inside a write."""
+    if branch is None:
+        return None
+    community = community or branch
+    db.execute("INSERT OR IGNORE INTO communities (name) VALUES (?)", [community])
+    community_id = db.execute("SELECT id FROM communities WHERE name = ?", [community]).fetchone()[0]
+    db.execute(
+        "INSERT OR IGNORE INTO branches (community_id, name) VALUES (?, ?)", [community_id, branch]
+    )
+    return db.execute(
+        "SELECT id FROM branches WHERE community_id = ? AND name = ?", [community_id, branch]
+    ).fetchone()[0]
+
+
+def add_member(
+    db: sqlite_utils.Database,
+    *,
+    number: str,
+    name: str,
+    request_id: str,
+    branch: str | None = None,
+    community: str | None = None,
+    phone: str | None = None,
+) -> Member:
+    """Register a member; a number is never given to two members."""
+    number = normalise_number(number)
+    name = _clean_text(name, "name", limit=40)
+    branch = _clean_text(branch, "branch", limit=60, required=False)
+    community = _clean_text(community, "community", limit=60, required=False)
+    phone = _clean_text(phone, "phone", limit=20, required=False)
+    if phone is not None and not re.fullmatch(r"[0-9+\- ]{5,20}", phone):
+        raise CornerError("invalid_request", field="phone")
+
+    def action(_request_id: str) -> dict:
+        if db.execute("SELECT 1 FROM members WHERE number = ?", [number]).fetchone():
+            raise CornerError("member_exists", number=number)
+        db.execute(
+            "INSERT INTO members (number, name, branch_id, phone, joined) VALUES (?, ?, ?, ?, ?)",
+            [number, name, _branch_id(db, community, branch), phone, timestamp()],
+        )
+        return {"number": number}
+
+    params = {"number": number, "name": name, "branch": branch, "community": community}
+    once(db, request_id=request_id, kind="add_member", params=params, action=action)
+    return get_member(db, number)
+
+
+def issue_qr_card(db: sqlite_utils.Database, *, number: str, request_id: str) -> Card:
+    """Issue a member's QR card; an earlier QR card is replaced and stops working at once."""
+    number = normalise_number(number)
+
+    def action(_request_id: str) -> dict:
+        member = db.execute("SELECT id FROM members WHERE number = ?", [number]).fetchone()
+        if member is None:
+            raise CornerError("member_unknown", number=number)
+        moment = timestamp()
+        db.execute(
+            "UPDATE cards SET status = 'replaced', ended = ?"
+            " WHERE member_id = ? AND kind = 'qr' AND status = 'active'",
+            [moment, member[0]],
+        )
+        cursor = db.execute(
+            "INSERT INTO cards (member_id, kind, status, issued) VALUES (?, 'qr', 'active', ?)",
+            [member[0], moment],
+        )
+        return {"id": cursor.lastrowid, "member_number": number, "kind": "qr", "status": "active"}
+
+    return Card(**once(db, request_id=request_id, kind="issue_qr_card", params={"number": number},
+                       action=action))
+
+
+def current_qr_card(db: sqlite_utils.Database, number: str) -> Card | None:
+    """The member's active QR card, or None when they have none."""
+    row = db.execute(
+        "SELECT c.id, m.number, c.kind, c.status FROM cards c JOIN members m ON m.id = c.member_id"
+        " WHERE m.number = ? AND c.kind = 'qr' AND c.status = 'active'",
+        [normalise_number(number)],
+    ).fetchone()
+    return Card(*row) if row else None
+
+
+def card_by_serial(db: sqlite_utils.Database, serial: int) -> Card | None:
+    """The card with this serial (its row id), whatever its status."""
+    row = db.execute(
+        "SELECT c.id, m.number, c.kind, c.status FROM cards c JOIN members m ON m.id = c.member_id"
+        " WHERE c.id = ?",
+        [serial],
+    ).fetchone()
+    return Card(*row) if row else None
