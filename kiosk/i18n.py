@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from babel import Locale
 from babel.support import Translations
 from flask_babel import gettext
 
@@ -38,4 +39,5 @@ def kiosk_strings() -> dict[str, str]:
 
 def translator(language: str) -> Translations:
     """A gettext catalogue for code that runs outside a request, such as the CLI."""
-    return Translations.load(str(TRANSLATIONS), [language])
+    # catalogues live under Babel's full locale name (zh_Hans_CN), as Flask-Babel looks them up
+    return Translations.load(str(TRANSLATIONS), [Locale.parse(language)])

@@ -1,0 +1,104 @@
+"""Fixtures: a fresh instance folder per test, its database, a Flask client, a real server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from kiosk.app import create_app
+from kiosk.instance import init_instance
+from points.db import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """A new instance folder made by the same code as ``corner init``."""
+    created, _new = init_instance(tmp_path / "instance")
+    return created
+
+
+@pytest.fixture
+def db(instance):
+    database = connect(instance.database)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def app(instance):
+    return create_app(instance, {"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def corner_command(*args: str) -> list[str]:
+    """The installed ``corner`` console script run by this Python (the real entry point)."""
+    return [sys.executable, "-c", "from kiosk.cli import main; main()", *args]
+
+
+class Server:
+    """A real ``corner serve`` in a subprocess, on a free loopback port."""
+
+    def __init__(self, instance_path: Path, threads: int = 16) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(instance_path / "serve.log", "w+b")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            corner_command("--instance", str(instance_path), "serve", "--port", str(self.port),
+                           "--threads", str(threads)),
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(self.url + "/api/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.log.seek(0)
+                raise RuntimeError(f"corner serve did not start: {self.log.read().decode()}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def serve(instance):
+    """Start the real server on this test's instance: ``server = serve()``; stopped after."""
+    servers = []
+
+    def start(**kwargs) -> Server:
+        server = Server(instance.path, **kwargs)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
