@@ -45,9 +45,11 @@ def corner_error(error: CornerError):
     return error_response(error.code, **_public_details(error))
 
 
-@blueprint.errorhandler(HTTPException)
+@blueprint.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
-    # malformed JSON, wrong method, unknown route, too large: all plain invalid requests
+    """Under /api/: malformed JSON, wrong method, unknown route, too large are invalid requests."""
+    if not request.path.startswith(blueprint.url_prefix + "/"):
+        return error  # pages keep Flask's own error pages
     return error_response("invalid_request", error.code or 400)
 
 

@@ -94,12 +94,12 @@ def demo(obj: Context, serve: bool, host: str, port: int) -> None:
 
     from kiosk.demo import fill_demo
     from points.db import connect
+    from points.members import count_members
 
     path = obj.path if obj.explicit else Path(platformdirs.user_data_dir(DEMO_FOLDER))
     instance, _created = init_instance(path)
     db = connect(instance.database)
-    has_members = db.execute("SELECT count(*) FROM members").fetchone()[0] > 0
-    if has_members and not instance.settings.demo:
+    if count_members(db) and not instance.settings.demo:
         raise click.ClickException(_("%(path)s holds real data; demo data goes only into a new "
                                      "or a demo instance", path=path))
     if not instance.settings.demo:

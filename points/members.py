@@ -162,3 +162,8 @@ def card_by_serial(db: sqlite_utils.Database, serial: int) -> Card | None:
         [serial],
     ).fetchone()
     return Card(*row) if row else None
+
+
+def count_members(db: sqlite_utils.Database) -> int:
+    """How many members the instance has (any status)."""
+    return db.execute("SELECT count(*) FROM members").fetchone()[0]
