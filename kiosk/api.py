@@ -75,32 +75,51 @@ def health():
 @blueprint.post("/kiosk/scan")
 def scan():
     instance = current_instance()
-    session = scan_card(get_db(), current_app.config["CARD_SECRET"],
-                        _json_body().get("credential"), corner_id=instance.settings.corner,
-                        ttl_seconds=instance.settings.session_seconds)
-    return jsonify({
-        "session": session.token,
-        "member": {"number": session.member_number, "name": session.member_name},
-        "balance": session.balance,
-        "expires_in": session.expires_in,
-    })
+    session = scan_card(
+        get_db(),
+        current_app.config["CARD_SECRET"],
+        _json_body().get("credential"),
+        corner_id=instance.settings.corner,
+        ttl_seconds=instance.settings.session_seconds,
+    )
+    return jsonify(
+        {
+            "session": session.token,
+            "member": {"number": session.member_number, "name": session.member_name},
+            "balance": session.balance,
+            "expires_in": session.expires_in,
+        }
+    )
 
 
 @blueprint.get("/kiosk/catalog")
 def catalog():
     goods = corner_catalog(get_db(), corner_id=current_instance().settings.corner)
-    return jsonify({"goods": [
-        {"id": item.id, "name": item.name, "points": item.points, "stock": item.stock,
-         "picture": url_for("picture", filename=item.picture) if item.picture else None}
-        for item in goods
-    ]})
+    return jsonify(
+        {
+            "goods": [
+                {
+                    "id": item.id,
+                    "name": item.name,
+                    "points": item.points,
+                    "stock": item.stock,
+                    "picture": url_for("picture", filename=item.picture) if item.picture else None,
+                }
+                for item in goods
+            ]
+        }
+    )
 
 
 @blueprint.post("/kiosk/redeem")
 def redeem():
     body = _json_body()
-    redemption = redeem_goods(get_db(), session=body.get("session"), items=body.get("items"),
-                              request_id=body.get("request_id"))
+    redemption = redeem_goods(
+        get_db(),
+        session=body.get("session"),
+        items=body.get("items"),
+        request_id=body.get("request_id"),
+    )
     result = asdict(redemption)
     balance = result.pop("balance")
     return jsonify({"redemption": result, "balance": balance})

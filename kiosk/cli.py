@@ -12,8 +12,14 @@ from pathlib import Path
 
 import click
 
-from kiosk.instance import (ENV_VARIABLE, Instance, InstanceError, default_path, init_instance,
-                            open_instance)
+from kiosk.instance import (
+    ENV_VARIABLE,
+    Instance,
+    InstanceError,
+    default_path,
+    init_instance,
+    open_instance,
+)
 from points.errors import MESSAGES, CornerError
 
 DEMO_FOLDER = "exchange-corner-demo"
@@ -47,8 +53,12 @@ def _(msgid: str, /, **values: object) -> str:
 
 
 def request_id_option(function):
-    return click.option("--request-id", default=None, metavar="ID",
-                        help="Request id; a repeat with the same id does nothing twice.")(function)
+    return click.option(
+        "--request-id",
+        default=None,
+        metavar="ID",
+        help="Request id; a repeat with the same id does nothing twice.",
+    )(function)
 
 
 def _request_id(value: str | None) -> str:
@@ -65,9 +75,14 @@ def actor() -> str:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--instance", "instance_path", type=click.Path(file_okay=False, path_type=Path),
-              envvar=ENV_VARIABLE, help=f"Instance folder (database, card secret, pictures); "
-              f"default ${ENV_VARIABLE} or the per-user data folder.")
+@click.option(
+    "--instance",
+    "instance_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=ENV_VARIABLE,
+    help=f"Instance folder (database, card secret, pictures); "
+    f"default ${ENV_VARIABLE} or the per-user data folder.",
+)
 @click.pass_context
 def cli(context: click.Context, instance_path: Path | None) -> None:
     """Exchange Corner (积分兑换角): kiosk and points ledger."""
@@ -100,12 +115,17 @@ def demo(obj: Context, serve: bool, host: str, port: int) -> None:
     instance, _created = init_instance(path)
     db = connect(instance.database)
     if count_members(db) and not instance.settings.demo:
-        raise click.ClickException(_("%(path)s holds real data; demo data goes only into a new "
-                                     "or a demo instance", path=path))
+        raise click.ClickException(
+            _(
+                "%(path)s holds real data; demo data goes only into a new or a demo instance",
+                path=path,
+            )
+        )
     if not instance.settings.demo:
         text = instance.config_file.read_text(encoding="utf-8")
-        instance.config_file.write_text(text.replace("demo = false", "demo = true"),
-                                        encoding="utf-8")
+        instance.config_file.write_text(
+            text.replace("demo = false", "demo = true"), encoding="utf-8"
+        )
         instance = open_instance(path)
     fill_demo(db, instance.pictures)
     db.close()
@@ -122,18 +142,21 @@ def _serve(instance: Instance, host: str, port: int, threads: int) -> None:
     app = create_app(instance)
     click.echo(_("Kiosk: http://%(host)s:%(port)s/kiosk", host=host, port=port))
     if instance.settings.demo:
-        click.echo(_("Demo cards: http://%(host)s:%(port)s/kiosk/demo-cards", host=host,
-                     port=port))
+        click.echo(_("Demo cards: http://%(host)s:%(port)s/kiosk/demo-cards", host=host, port=port))
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="exchange-corner",
-                   _quiet=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="exchange-corner", _quiet=True)
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=16, show_default=True, type=click.IntRange(2, 256),
-              help="Worker threads: open kiosk pages, admin pages and headroom.")
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    type=click.IntRange(2, 256),
+    help="Worker threads: open kiosk pages, admin pages and headroom.",
+)
 @click.pass_obj
 def serve(obj: Context, host: str, port: int, threads: int) -> None:
     """Serve the kiosk (and its API) with waitress."""
@@ -160,8 +183,15 @@ def members_add(obj, number, name, branch, community, phone, no_card, request_id
 
     db = obj.db()
     request_id = _request_id(request_id)
-    member = add_member(db, number=number, name=name, branch=branch, community=community,
-                        phone=phone, request_id=request_id)
+    member = add_member(
+        db,
+        number=number,
+        name=name,
+        branch=branch,
+        community=community,
+        phone=phone,
+        request_id=request_id,
+    )
     if not no_card:
         issue_qr_card(db, number=member.number, request_id=f"{request_id}-card")
     click.echo(_("Added member %(number)s %(name)s", number=member.number, name=member.name))
@@ -187,17 +217,27 @@ def _points_command(kind: str):
         from points.ledger import award_points, deduct_points
 
         change = (award_points if kind == "award" else deduct_points)(
-            obj.db(), number=number, points=points, reason=reason,
-            request_id=_request_id(request_id), actor=actor())
-        click.echo(_("%(number)s: %(delta)+d points, balance %(balance)s",
-                     number=change.member_number, delta=change.delta, balance=change.balance))
+            obj.db(),
+            number=number,
+            points=points,
+            reason=reason,
+            request_id=_request_id(request_id),
+            actor=actor(),
+        )
+        click.echo(
+            _(
+                "%(number)s: %(delta)+d points, balance %(balance)s",
+                number=change.member_number,
+                delta=change.delta,
+                balance=change.balance,
+            )
+        )
 
     return command
 
 
 cli.command("award", help="Award points to a member.")(_points_command("award"))
-cli.command("deduct", help="Deduct points from a member, with a reason.")(
-    _points_command("deduct"))
+cli.command("deduct", help="Deduct points from a member, with a reason.")(_points_command("deduct"))
 
 
 @cli.group()
@@ -209,8 +249,11 @@ def goods() -> None:
 @click.option("--name", required=True)
 @click.option("--points", required=True, type=int, help="Price in points.")
 @click.option("--stock", default=0, show_default=True, type=int, help="Opening stock.")
-@click.option("--picture", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A picture of the item (PNG or JPEG).")
+@click.option(
+    "--picture",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A picture of the item (PNG or JPEG).",
+)
 @request_id_option
 @click.pass_obj
 def goods_add(obj, name, points, stock, picture, request_id) -> None:
@@ -220,11 +263,25 @@ def goods_add(obj, name, points, stock, picture, request_id) -> None:
 
     instance = obj.instance()
     stored = store_picture(picture, instance.pictures) if picture else None
-    item = add_goods(obj.db(), name=name, points=points, stock=stock, picture=stored,
-                     request_id=_request_id(request_id), actor=actor(),
-                     corner_id=instance.settings.corner)
-    click.echo(_("Added goods %(id)s %(name)s: %(points)s points, stock %(stock)s",
-                 id=item.id, name=item.name, points=item.points, stock=item.stock))
+    item = add_goods(
+        obj.db(),
+        name=name,
+        points=points,
+        stock=stock,
+        picture=stored,
+        request_id=_request_id(request_id),
+        actor=actor(),
+        corner_id=instance.settings.corner,
+    )
+    click.echo(
+        _(
+            "Added goods %(id)s %(name)s: %(points)s points, stock %(stock)s",
+            id=item.id,
+            name=item.name,
+            points=item.points,
+            stock=item.stock,
+        )
+    )
 
 
 @goods.command("list")
@@ -240,22 +297,41 @@ def goods_list(obj) -> None:
 @cli.command()
 @click.argument("goods_ref", metavar="GOODS")
 @click.argument("quantity", type=int)
-@click.option("--source", type=click.Choice(["purchase", "donation", "other"]),
-              default="purchase", show_default=True)
+@click.option(
+    "--source",
+    type=click.Choice(["purchase", "donation", "other"]),
+    default="purchase",
+    show_default=True,
+)
 @click.option("--note", default=None)
 @request_id_option
 @click.pass_obj
 def restock(obj, goods_ref, quantity, source, note, request_id) -> None:
     """Add stock of GOODS (id or name)."""
-    from points.goods import find_goods, restock as restock_goods
+    from points.goods import find_goods
+    from points.goods import restock as restock_goods
 
     corner = obj.instance().settings.corner
     db = obj.db()
     item = find_goods(db, goods_ref, corner_id=corner)
-    change = restock_goods(db, goods_id=item.id, quantity=quantity, source=source, note=note,
-                           request_id=_request_id(request_id), actor=actor(), corner_id=corner)
-    click.echo(_("%(name)s: +%(delta)s, stock %(on_hand)s", name=change.name,
-                 delta=change.delta, on_hand=change.on_hand))
+    change = restock_goods(
+        db,
+        goods_id=item.id,
+        quantity=quantity,
+        source=source,
+        note=note,
+        request_id=_request_id(request_id),
+        actor=actor(),
+        corner_id=corner,
+    )
+    click.echo(
+        _(
+            "%(name)s: +%(delta)s, stock %(on_hand)s",
+            name=change.name,
+            delta=change.delta,
+            on_hand=change.on_hand,
+        )
+    )
 
 
 @cli.command()
@@ -267,10 +343,21 @@ def reverse(obj, redemption_id, reason, request_id) -> None:
     """Reverse a redemption: points and stock go back, as new ledger rows."""
     from points.redemptions import reverse_redemption
 
-    result = reverse_redemption(obj.db(), redemption_id=redemption_id, reason=reason,
-                                request_id=_request_id(request_id), actor=actor())
-    click.echo(_("Redemption %(id)s reversed: %(points)s points back to %(number)s",
-                 id=result.redemption_id, points=result.points, number=result.member_number))
+    result = reverse_redemption(
+        obj.db(),
+        redemption_id=redemption_id,
+        reason=reason,
+        request_id=_request_id(request_id),
+        actor=actor(),
+    )
+    click.echo(
+        _(
+            "Redemption %(id)s reversed: %(points)s points back to %(number)s",
+            id=result.redemption_id,
+            points=result.points,
+            number=result.member_number,
+        )
+    )
 
 
 @cli.group()
@@ -287,14 +374,19 @@ def cards_issue(obj, number, request_id) -> None:
     from points.members import issue_qr_card
 
     card = issue_qr_card(obj.db(), number=number, request_id=_request_id(request_id))
-    click.echo(_("Issued QR card %(serial)s to %(number)s", serial=card.id,
-                 number=card.member_number))
+    click.echo(
+        _("Issued QR card %(serial)s to %(number)s", serial=card.id, number=card.member_number)
+    )
 
 
 @cards.command("qr")
 @click.argument("number")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="PNG file to write (default NUMBER.png).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PNG file to write (default NUMBER.png).",
+)
 @click.option("--text", is_flag=True, help="Print the token instead of writing a PNG.")
 @click.pass_obj
 def cards_qr(obj, number, output, text) -> None:
@@ -307,8 +399,12 @@ def cards_qr(obj, number, output, text) -> None:
     member = get_member(obj.db(), number)
     card = current_qr_card(obj.db(), member.number)
     if card is None:
-        raise click.ClickException(_("%(number)s has no QR card; run `corner cards issue "
-                                     "%(number)s`", number=member.number))
+        raise click.ClickException(
+            _(
+                "%(number)s has no QR card; run `corner cards issue %(number)s`",
+                number=member.number,
+            )
+        )
     token = make_token(instance.secret(), member_number=member.number, serial=card.id)
     if text:
         click.echo(token)
@@ -359,5 +455,3 @@ def _details(error: CornerError) -> str:
 def fail(message: str, code: int) -> None:
     click.echo(_("error: %(message)s", message=" ".join(message.split())), err=True)
     sys.exit(code)
-
-

@@ -18,22 +18,56 @@ COMMUNITY = "银枫社区"
 BRANCH = "退休干部第一党支部"
 
 NAMES = [
-    "张桂英", "王建国", "李秀兰", "刘德华", "陈志强", "杨玉珍", "赵国庆", "黄淑芬", "周卫东",
-    "吴美华", "徐长林", "孙丽娟", "马建华", "朱红梅", "胡振东", "郭秀珍", "何立新", "高凤英",
-    "林国栋", "罗桂兰", "郑永福", "梁玉兰", "宋德明", "谢金凤", "韩志刚",
+    "张桂英",
+    "王建国",
+    "李秀兰",
+    "刘德华",
+    "陈志强",
+    "杨玉珍",
+    "赵国庆",
+    "黄淑芬",
+    "周卫东",
+    "吴美华",
+    "徐长林",
+    "孙丽娟",
+    "马建华",
+    "朱红梅",
+    "胡振东",
+    "郭秀珍",
+    "何立新",
+    "高凤英",
+    "林国栋",
+    "罗桂兰",
+    "郑永福",
+    "梁玉兰",
+    "宋德明",
+    "谢金凤",
+    "韩志刚",
 ]
 
 # (category of the activity, points) as the pilot scheme awards them: 3-5 points an activity
 ACTIVITIES = [
-    ("理论学习", 4), ("银枫讲堂宣讲", 5), ("调解邻里纠纷", 5), ("垃圾清理", 3),
-    ("河道巡查", 4), ("门岗值守", 3), ("疫情防控", 5), ("文明创建", 3),
+    ("理论学习", 4),
+    ("银枫讲堂宣讲", 5),
+    ("调解邻里纠纷", 5),
+    ("垃圾清理", 3),
+    ("河道巡查", 4),
+    ("门岗值守", 3),
+    ("疫情防控", 5),
+    ("文明创建", 3),
 ]
 
 # (name, points, stock, colour); 洗洁精 is out of stock on purpose
 GOODS = [
-    ("抽纸", 4, 40, "#d8e8f8"), ("鸡蛋", 5, 30, "#fbe3c0"), ("肥皂", 3, 25, "#e4f3dc"),
-    ("牙膏", 6, 20, "#dff1f1"), ("洗洁精", 7, 0, "#f3e0ef"), ("毛巾", 8, 15, "#fde2e2"),
-    ("拖鞋", 10, 12, "#e8e2f8"), ("洗衣液", 15, 10, "#dde7fb"), ("大米", 20, 8, "#f5efd6"),
+    ("抽纸", 4, 40, "#d8e8f8"),
+    ("鸡蛋", 5, 30, "#fbe3c0"),
+    ("肥皂", 3, 25, "#e4f3dc"),
+    ("牙膏", 6, 20, "#dff1f1"),
+    ("洗洁精", 7, 0, "#f3e0ef"),
+    ("毛巾", 8, 15, "#fde2e2"),
+    ("拖鞋", 10, 12, "#e8e2f8"),
+    ("洗衣液", 15, 10, "#dde7fb"),
+    ("大米", 20, 8, "#f5efd6"),
     ("食用油", 25, 5, "#fdf0c8"),
 ]
 
@@ -43,30 +77,59 @@ def fill_demo(db, pictures: Path) -> None:
     pictures.mkdir(parents=True, exist_ok=True)
     for index, name in enumerate(NAMES, start=1):
         number = f"QZ{index:03d}"
-        add_member(db, number=number, name=name, branch=BRANCH, community=COMMUNITY,
-                   request_id=f"demo-member-{number}")
+        add_member(
+            db,
+            number=number,
+            name=name,
+            branch=BRANCH,
+            community=COMMUNITY,
+            request_id=f"demo-member-{number}",
+        )
         issue_qr_card(db, number=number, request_id=f"demo-card-{number}")
         # varied balances: from none at all to a long-serving member close to 80 points
         for turn in range(0 if index % 9 == 0 else (index * 7) % 20 + 1):
             activity, points = ACTIVITIES[(index + turn) % len(ACTIVITIES)]
-            award_points(db, number=number, points=points, reason=activity, actor="demo",
-                         request_id=f"demo-award-{number}-{turn}")
+            award_points(
+                db,
+                number=number,
+                points=points,
+                reason=activity,
+                actor="demo",
+                request_id=f"demo-award-{number}-{turn}",
+            )
         if index % 6 == 0 and index % 9 != 0:
-            deduct_points(db, number=number, points=2, reason="活动无故缺席", actor="demo",
-                          request_id=f"demo-deduct-{number}")
+            deduct_points(
+                db,
+                number=number,
+                points=2,
+                reason="活动无故缺席",
+                actor="demo",
+                request_id=f"demo-deduct-{number}",
+            )
     for index, (name, points, stock, colour) in enumerate(GOODS, start=1):
         picture = f"goods-{index}.png"
         if not (pictures / picture).exists():
             draw_picture(pictures / picture, name, colour)
-        add_goods(db, name=name, points=points, stock=stock, picture=picture, actor="demo",
-                  request_id=f"demo-goods-{index}")
+        add_goods(
+            db,
+            name=name,
+            points=points,
+            stock=stock,
+            picture=picture,
+            actor="demo",
+            request_id=f"demo-goods-{index}",
+        )
 
 
 def cjk_font(size: int) -> ImageFont.ImageFont:
     """A CJK font for the pictures (the one the install command puts on the machine)."""
     try:
-        path = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC:bold"],
-                              capture_output=True, text=True, timeout=10).stdout.strip()
+        path = subprocess.run(
+            ["fc-match", "-f", "%{file}", "Noto Sans CJK SC:bold"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         if path:
             return ImageFont.truetype(path, size)
     except (OSError, subprocess.SubprocessError):

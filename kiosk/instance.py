@@ -67,7 +67,9 @@ class Instance:
         try:
             return CardSecret.load(self.secret_file)
         except (OSError, ValueError) as error:
-            raise InstanceError(f"cannot read the card secret {self.secret_file}: {error}") from None
+            raise InstanceError(
+                f"cannot read the card secret {self.secret_file}: {error}"
+            ) from None
 
 
 def default_path() -> Path:

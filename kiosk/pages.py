@@ -57,8 +57,12 @@ def demo_card_image(number: str):
     card = current_qr_card(get_db(), member.number)
     if card is None:
         abort(404)
-    token = make_token(current_app.config["CARD_SECRET"], member_number=member.number,
-                       serial=card.id)
+    token = make_token(
+        current_app.config["CARD_SECRET"], member_number=member.number, serial=card.id
+    )
     size = 8 if request.args.get("size") == "large" else 6
-    return qr_png(token, box_size=size), 200, {"Content-Type": "image/png",
-                                               "Cache-Control": "no-store"}
+    return (
+        qr_png(token, box_size=size),
+        200,
+        {"Content-Type": "image/png", "Cache-Control": "no-store"},
+    )

@@ -9,6 +9,7 @@ import sqlite_utils
 from points.clock import timestamp
 from points.errors import CornerError
 from points.requests import once
+from points.validate import positive_int
 
 DEFAULT_CORNER = 1
 RESTOCK_SOURCES = ("purchase", "donation", "other")
@@ -34,13 +35,6 @@ class StockChange:
     on_hand: int
 
 
-def _positive_int(value: object, field: str, *, limit: int = MAX_QUANTITY) -> int:
-    # bool is an int in Python; a JSON true must not buy one pair of slippers
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= limit:
-        raise CornerError("invalid_request", field=field)
-    return value
-
-
 def _check_corner(db: sqlite_utils.Database, corner_id: int) -> None:
     if not db.execute("SELECT 1 FROM corners WHERE id = ?", [corner_id]).fetchone():
         raise CornerError("corner_unknown", corner=corner_id)
@@ -63,7 +57,7 @@ def find_goods(
 ) -> Goods:
     """A good by id (digits) or by exact name, or ``goods_unknown``."""
     text = str(reference).strip()
-    if text.isdigit():
+    if text.isdigit() and len(text) <= 18:
         row = db.execute(_GOODS_SQL + " WHERE g.id = ?", [corner_id, int(text)]).fetchone()
     else:
         row = db.execute(_GOODS_SQL + " WHERE g.name = ?", [corner_id, text]).fetchone()
@@ -107,8 +101,18 @@ def add_stock_entry(
     db.execute(
         "INSERT INTO stock_entries (corner_id, goods_id, delta, kind, source, note, actor,"
         " redemption_id, request_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [corner_id, goods_id, delta, kind, source, note, actor, redemption_id, request_id,
-         timestamp()],
+        [
+            corner_id,
+            goods_id,
+            delta,
+            kind,
+            source,
+            note,
+            actor,
+            redemption_id,
+            request_id,
+            timestamp(),
+        ],
     )
     return db.execute(
         "SELECT on_hand FROM stock WHERE corner_id = ? AND goods_id = ?", [corner_id, goods_id]
@@ -131,7 +135,7 @@ def add_goods(
     name = str(name or "").strip()
     if not name or len(name) > 40:
         raise CornerError("invalid_request", field="name")
-    points = _positive_int(points, "points", limit=10_000)
+    points = positive_int(points, "points", limit=10_000)
     if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= MAX_QUANTITY:
         raise CornerError("invalid_request", field="stock")
 
@@ -144,13 +148,27 @@ def add_goods(
             [name, points, picture, category, timestamp()],
         ).lastrowid
         if stock:
-            add_stock_entry(db, corner_id=corner_id, goods_id=goods_id, delta=stock,
-                            kind="restock", source="other", note="opening stock", actor=actor,
-                            request_id=request_id)
+            add_stock_entry(
+                db,
+                corner_id=corner_id,
+                goods_id=goods_id,
+                delta=stock,
+                kind="restock",
+                source="other",
+                note="opening stock",
+                actor=actor,
+                request_id=request_id,
+            )
         return {"id": goods_id}
 
-    params = {"name": name, "points": points, "stock": stock, "picture": picture,
-              "category": category, "corner": corner_id}
+    params = {
+        "name": name,
+        "points": points,
+        "stock": stock,
+        "picture": picture,
+        "category": category,
+        "corner": corner_id,
+    }
     result = once(db, request_id=request_id, kind="add_goods", params=params, action=action)
     return find_goods(db, result["id"], corner_id=corner_id)
 
@@ -167,7 +185,8 @@ def restock(
     corner_id: int = DEFAULT_CORNER,
 ) -> StockChange:
     """Add stock of a good at a corner (purchase, donation or other)."""
-    quantity = _positive_int(quantity, "quantity")
+    goods_id = positive_int(goods_id, "goods_id")
+    quantity = positive_int(quantity, "quantity", limit=MAX_QUANTITY)
     if source not in RESTOCK_SOURCES:
         raise CornerError("invalid_request", field="source")
 
@@ -176,12 +195,26 @@ def restock(
         row = db.execute("SELECT name FROM goods WHERE id = ?", [goods_id]).fetchone()
         if row is None:
             raise CornerError("goods_unknown", goods=goods_id)
-        on_hand = add_stock_entry(db, corner_id=corner_id, goods_id=goods_id, delta=quantity,
-                                  kind="restock", source=source, note=note, actor=actor,
-                                  request_id=request_id)
+        on_hand = add_stock_entry(
+            db,
+            corner_id=corner_id,
+            goods_id=goods_id,
+            delta=quantity,
+            kind="restock",
+            source=source,
+            note=note,
+            actor=actor,
+            request_id=request_id,
+        )
         return {"goods_id": goods_id, "name": row[0], "delta": quantity, "on_hand": on_hand}
 
-    params = {"goods_id": goods_id, "quantity": quantity, "source": source, "note": note,
-              "corner": corner_id}
-    return StockChange(**once(db, request_id=request_id, kind="restock", params=params,
-                              action=action))
+    params = {
+        "goods_id": goods_id,
+        "quantity": quantity,
+        "source": source,
+        "note": note,
+        "corner": corner_id,
+    }
+    return StockChange(
+        **once(db, request_id=request_id, kind="restock", params=params, action=action)
+    )

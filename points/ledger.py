@@ -10,6 +10,7 @@ from points.clock import quarter_of, timestamp
 from points.errors import CornerError
 from points.members import normalise_number
 from points.requests import once
+from points.validate import positive_int
 
 MAX_POINTS_PER_ENTRY = 1000
 
@@ -48,22 +49,34 @@ def add_points_entry(
     entry_id = db.execute(
         "INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter,"
         " redemption_id, request_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [member_id, delta, kind, reason, actor, quarter_of(), redemption_id, request_id,
-         timestamp()],
+        [
+            member_id,
+            delta,
+            kind,
+            reason,
+            actor,
+            quarter_of(),
+            redemption_id,
+            request_id,
+            timestamp(),
+        ],
     ).lastrowid
     balance = db.execute("SELECT balance FROM members WHERE id = ?", [member_id]).fetchone()[0]
     return entry_id, balance
 
 
 def _change_points(
-    db: sqlite_utils.Database, *, kind: str, number: str, points: object, reason: object,
-    request_id: str, actor: str,
+    db: sqlite_utils.Database,
+    *,
+    kind: str,
+    number: str,
+    points: object,
+    reason: object,
+    request_id: str,
+    actor: str,
 ) -> PointsChange:
     number = normalise_number(number)
-    if isinstance(points, bool) or not isinstance(points, int):
-        raise CornerError("invalid_request", field="points")
-    if not 0 < points <= MAX_POINTS_PER_ENTRY:
-        raise CornerError("invalid_request", field="points")
+    points = positive_int(points, "points", limit=MAX_POINTS_PER_ENTRY)
     reason = str(reason or "").strip()
     if not reason or len(reason) > 200:
         raise CornerError("invalid_request", field="reason")
@@ -73,8 +86,15 @@ def _change_points(
         member = db.execute("SELECT id FROM members WHERE number = ?", [number]).fetchone()
         if member is None:
             raise CornerError("member_unknown", number=number)
-        entry_id, balance = add_points_entry(db, member_id=member[0], delta=delta, kind=kind,
-                                             reason=reason, actor=actor, request_id=request_id)
+        entry_id, balance = add_points_entry(
+            db,
+            member_id=member[0],
+            delta=delta,
+            kind=kind,
+            reason=reason,
+            actor=actor,
+            request_id=request_id,
+        )
         return {"member_number": number, "delta": delta, "balance": balance, "entry_id": entry_id}
 
     params = {"number": number, "delta": delta, "reason": reason}
@@ -82,21 +102,45 @@ def _change_points(
 
 
 def award_points(
-    db: sqlite_utils.Database, *, number: str, points: int, reason: str, request_id: str,
+    db: sqlite_utils.Database,
+    *,
+    number: str,
+    points: int,
+    reason: str,
+    request_id: str,
     actor: str,
 ) -> PointsChange:
     """Award points to a member for a reason (an activity, a correction)."""
-    return _change_points(db, kind="award", number=number, points=points, reason=reason,
-                          request_id=request_id, actor=actor)
+    return _change_points(
+        db,
+        kind="award",
+        number=number,
+        points=points,
+        reason=reason,
+        request_id=request_id,
+        actor=actor,
+    )
 
 
 def deduct_points(
-    db: sqlite_utils.Database, *, number: str, points: int, reason: str, request_id: str,
+    db: sqlite_utils.Database,
+    *,
+    number: str,
+    points: int,
+    reason: str,
+    request_id: str,
     actor: str,
 ) -> PointsChange:
     """Deduct points with a reason (反向鞭策); never below zero."""
-    return _change_points(db, kind="deduction", number=number, points=points, reason=reason,
-                          request_id=request_id, actor=actor)
+    return _change_points(
+        db,
+        kind="deduction",
+        number=number,
+        points=points,
+        reason=reason,
+        request_id=request_id,
+        actor=actor,
+    )
 
 
 def balance(db: sqlite_utils.Database, number: str) -> int:

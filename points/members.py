@@ -78,7 +78,9 @@ def _branch_id(db: sqlite_utils.Database, community: str | None, branch: str | N
         return None
     community = community or branch
     db.execute("INSERT OR IGNORE INTO communities (name) VALUES (?)", [community])
-    community_id = db.execute("SELECT id FROM communities WHERE name = ?", [community]).fetchone()[0]
+    community_id = db.execute("SELECT id FROM communities WHERE name = ?", [community]).fetchone()[
+        0
+    ]
     db.execute(
         "INSERT OR IGNORE INTO branches (community_id, name) VALUES (?, ?)", [community_id, branch]
     )
@@ -140,8 +142,15 @@ def issue_qr_card(db: sqlite_utils.Database, *, number: str, request_id: str) ->
         )
         return {"id": cursor.lastrowid, "member_number": number, "kind": "qr", "status": "active"}
 
-    return Card(**once(db, request_id=request_id, kind="issue_qr_card", params={"number": number},
-                       action=action))
+    return Card(
+        **once(
+            db,
+            request_id=request_id,
+            kind="issue_qr_card",
+            params={"number": number},
+            action=action,
+        )
+    )
 
 
 def current_qr_card(db: sqlite_utils.Database, number: str) -> Card | None:

@@ -12,6 +12,7 @@ from points.goods import add_stock_entry
 from points.ledger import add_points_entry
 from points.requests import once
 from points.sessions import live_session
+from points.validate import positive_int
 
 MAX_LINES = 20
 MAX_QUANTITY_PER_LINE = 99
@@ -57,10 +58,8 @@ def normalise_items(items: object) -> list[tuple[int, int]]:
     for item in items:
         if not isinstance(item, dict):
             raise CornerError("invalid_request", field="items")
-        goods_id, quantity = item.get("goods_id"), item.get("quantity")
-        for value in (goods_id, quantity):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise CornerError("invalid_request", field="items")
+        goods_id = positive_int(item.get("goods_id"), "items")
+        quantity = positive_int(item.get("quantity"), "items")
         wanted[goods_id] = wanted.get(goods_id, 0) + quantity
         if wanted[goods_id] > MAX_QUANTITY_PER_LINE:
             raise CornerError("invalid_request", field="quantity")
@@ -77,12 +76,14 @@ def redeem(
         member_id, card_id, corner_id = live_session(db, session)
         lines, total = [], 0
         for goods_id, quantity in wanted:
-            row = db.execute("SELECT name, points, active FROM goods WHERE id = ?",
-                             [goods_id]).fetchone()
+            row = db.execute(
+                "SELECT name, points, active FROM goods WHERE id = ?", [goods_id]
+            ).fetchone()
             if row is None or not row[2]:
                 raise CornerError("goods_unavailable", goods_id=goods_id)
-            lines.append({"goods_id": goods_id, "name": row[0], "quantity": quantity,
-                          "points_each": row[1]})
+            lines.append(
+                {"goods_id": goods_id, "name": row[0], "quantity": quantity, "points_each": row[1]}
+            )
             total += quantity * row[1]
         moment = timestamp()
         redemption_id = db.execute(
@@ -91,32 +92,55 @@ def redeem(
             [member_id, corner_id, card_id, total, request_id, moment],
         ).lastrowid
         # points first: a member short of points hears that, not which item ran out
-        _entry, balance = add_points_entry(db, member_id=member_id, delta=-total,
-                                           kind="redemption", actor="kiosk",
-                                           request_id=request_id, redemption_id=redemption_id)
+        _entry, balance = add_points_entry(
+            db,
+            member_id=member_id,
+            delta=-total,
+            kind="redemption",
+            actor="kiosk",
+            request_id=request_id,
+            redemption_id=redemption_id,
+        )
         for line in lines:
-            add_stock_entry(db, corner_id=corner_id, goods_id=line["goods_id"],
-                            delta=-line["quantity"], kind="redemption", actor="kiosk",
-                            request_id=request_id, redemption_id=redemption_id)
+            add_stock_entry(
+                db,
+                corner_id=corner_id,
+                goods_id=line["goods_id"],
+                delta=-line["quantity"],
+                kind="redemption",
+                actor="kiosk",
+                request_id=request_id,
+                redemption_id=redemption_id,
+            )
             db.execute(
                 "INSERT INTO redemption_lines (redemption_id, goods_id, quantity, points_each)"
                 " VALUES (?, ?, ?, ?)",
                 [redemption_id, line["goods_id"], line["quantity"], line["points_each"]],
             )
-        number, name = db.execute("SELECT number, name FROM members WHERE id = ?",
-                                  [member_id]).fetchone()
-        return {"id": redemption_id, "member_number": number, "member_name": name,
-                "points": total, "balance": balance, "created": moment, "lines": lines}
+        number, name = db.execute(
+            "SELECT number, name FROM members WHERE id = ?", [member_id]
+        ).fetchone()
+        return {
+            "id": redemption_id,
+            "member_number": number,
+            "member_name": name,
+            "points": total,
+            "balance": balance,
+            "created": moment,
+            "lines": lines,
+        }
 
     params = {"session": session, "items": wanted}
-    return Redemption.from_dict(once(db, request_id=request_id, kind="redeem", params=params,
-                                     action=action))
+    return Redemption.from_dict(
+        once(db, request_id=request_id, kind="redeem", params=params, action=action)
+    )
 
 
 def reverse_redemption(
     db: sqlite_utils.Database, *, redemption_id: int, reason: str, request_id: str, actor: str
 ) -> Reversal:
     """Give back a redemption's points and stock as new ledger rows; only once."""
+    redemption_id = positive_int(redemption_id, "redemption_id")
     reason = str(reason or "").strip()
     if not reason or len(reason) > 200:
         raise CornerError("invalid_request", field="reason")
@@ -130,27 +154,48 @@ def reverse_redemption(
         if row is None:
             raise CornerError("redemption_unknown", redemption=redemption_id)
         member_id, corner_id, points, number = row
-        if db.execute("SELECT 1 FROM reversals WHERE redemption_id = ?",
-                      [redemption_id]).fetchone():
+        if db.execute(
+            "SELECT 1 FROM reversals WHERE redemption_id = ?", [redemption_id]
+        ).fetchone():
             raise CornerError("already_reversed", redemption=redemption_id)
         db.execute(
             "INSERT INTO reversals (redemption_id, reason, actor, request_id, created)"
             " VALUES (?, ?, ?, ?, ?)",
             [redemption_id, reason, actor, request_id, timestamp()],
         )
-        _entry, balance = add_points_entry(db, member_id=member_id, delta=points, kind="reversal",
-                                           reason=reason, actor=actor, request_id=request_id,
-                                           redemption_id=redemption_id)
+        _entry, balance = add_points_entry(
+            db,
+            member_id=member_id,
+            delta=points,
+            kind="reversal",
+            reason=reason,
+            actor=actor,
+            request_id=request_id,
+            redemption_id=redemption_id,
+        )
         for goods_id, quantity in db.execute(
             "SELECT goods_id, quantity FROM redemption_lines WHERE redemption_id = ?",
             [redemption_id],
         ).fetchall():
-            add_stock_entry(db, corner_id=corner_id, goods_id=goods_id, delta=quantity,
-                            kind="reversal", note=reason, actor=actor, request_id=request_id,
-                            redemption_id=redemption_id)
-        return {"redemption_id": redemption_id, "member_number": number, "points": points,
-                "balance": balance}
+            add_stock_entry(
+                db,
+                corner_id=corner_id,
+                goods_id=goods_id,
+                delta=quantity,
+                kind="reversal",
+                note=reason,
+                actor=actor,
+                request_id=request_id,
+                redemption_id=redemption_id,
+            )
+        return {
+            "redemption_id": redemption_id,
+            "member_number": number,
+            "points": points,
+            "balance": balance,
+        }
 
     params = {"redemption_id": redemption_id, "reason": reason}
-    return Reversal(**once(db, request_id=request_id, kind="reverse_redemption", params=params,
-                           action=action))
+    return Reversal(
+        **once(db, request_id=request_id, kind="reverse_redemption", params=params, action=action)
+    )

@@ -44,7 +44,8 @@ def remember(
 ) -> None:
     """Store the outcome in the same transaction as the change it describes."""
     db.execute(
-        "INSERT INTO requests (request_id, kind, fingerprint, result, created) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO requests (request_id, kind, fingerprint, result, created)"
+        " VALUES (?, ?, ?, ?, ?)",
         [request_id, kind, digest, json.dumps(result, ensure_ascii=False), timestamp()],
     )
 

@@ -63,9 +63,18 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(instance_path / "serve.log", "w+b")  # noqa: SIM115
         self.process = subprocess.Popen(
-            corner_command("--instance", str(instance_path), "serve", "--port", str(self.port),
-                           "--threads", str(threads)),
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            corner_command(
+                "--instance",
+                str(instance_path),
+                "serve",
+                "--port",
+                str(self.port),
+                "--threads",
+                str(threads),
+            ),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         deadline = time.monotonic() + 30
         while True:

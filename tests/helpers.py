@@ -15,23 +15,31 @@ def rid() -> str:
     return f"test-{uuid.uuid4()}"
 
 
-def make_member(db, number: str = "QZ001", name: str = "张三", points: int = 0,
-                card: bool = True):
+def make_member(db, number: str = "QZ001", name: str = "张三", points: int = 0, card: bool = True):
     """A member with a QR card and ``points`` awarded."""
-    member = add_member(db, number=number, name=name, branch="第一支部", community="银枫社区",
-                        request_id=rid())
+    member = add_member(
+        db, number=number, name=name, branch="第一支部", community="银枫社区", request_id=rid()
+    )
     if card:
         issue_qr_card(db, number=number, request_id=rid())
     if points:
-        award_points(db, number=number, points=points, reason="理论学习", request_id=rid(),
-                     actor="test")
+        award_points(
+            db, number=number, points=points, reason="理论学习", request_id=rid(), actor="test"
+        )
     return member
 
 
 def make_goods(db, name: str = "拖鞋", points: int = 10, stock: int = 5, corner_id: int = 1):
     """A good in the catalogue with opening stock."""
-    return add_goods(db, name=name, points=points, stock=stock, request_id=rid(), actor="test",
-                     corner_id=corner_id)
+    return add_goods(
+        db,
+        name=name,
+        points=points,
+        stock=stock,
+        request_id=rid(),
+        actor="test",
+        corner_id=corner_id,
+    )
 
 
 def card_token(instance, db, number: str = "QZ001") -> str:

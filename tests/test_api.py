@@ -23,29 +23,38 @@ def test_scan_answers_member_and_balance(scanned):
 def test_catalog_lists_goods_with_stock(client, scanned):
     goods = client.get("/api/kiosk/catalog").json["goods"]
     assert [(item["name"], item["points"], item["stock"]) for item in goods] == [
-        ("鸡蛋", 5, 0), ("拖鞋", 10, 2)]
+        ("鸡蛋", 5, 0),
+        ("拖鞋", 10, 2),
+    ]
     assert set(goods[0]) == {"id", "name", "points", "stock", "picture"}
 
 
 def test_redeem_answers_redemption_and_balance(client, db, scanned):
     slippers = client.get("/api/kiosk/catalog").json["goods"][1]
-    answer = client.post("/api/kiosk/redeem", json={
-        "session": scanned["session"], "request_id": "kiosk-0123456789abcdef",
-        "items": [{"goods_id": slippers["id"], "quantity": 1}]})
+    answer = client.post(
+        "/api/kiosk/redeem",
+        json={
+            "session": scanned["session"],
+            "request_id": "kiosk-0123456789abcdef",
+            "items": [{"goods_id": slippers["id"], "quantity": 1}],
+        },
+    )
     assert answer.status_code == 200
     body = answer.json
     assert body["balance"] == 5
     assert body["redemption"]["points"] == 10
     assert body["redemption"]["lines"] == [
-        {"goods_id": slippers["id"], "name": "拖鞋", "quantity": 1, "points_each": 10}]
+        {"goods_id": slippers["id"], "name": "拖鞋", "quantity": 1, "points_each": 10}
+    ]
     assert get_member(db, "QZ001").balance == 5
 
 
 def test_error_answers_carry_code_and_chinese_message_by_default(client, scanned):
     answer = client.post("/api/kiosk/scan", json={"credential": "rubbish"})
     assert answer.status_code == 403
-    assert answer.json == {"error": {"code": "card_invalid",
-                                     "message": "这张卡没有读出来，请再试一次或找工作人员。"}}
+    assert answer.json == {
+        "error": {"code": "card_invalid", "message": "这张卡没有读出来，请再试一次或找工作人员。"}
+    }
 
 
 def test_error_message_in_english_when_asked(client, scanned):
@@ -55,9 +64,14 @@ def test_error_message_in_english_when_asked(client, scanned):
 
 def test_insufficient_points_says_how_many_are_missing(client, scanned):
     slippers = client.get("/api/kiosk/catalog").json["goods"][1]
-    answer = client.post("/api/kiosk/redeem", json={
-        "session": scanned["session"], "request_id": "kiosk-0123456789abcdef",
-        "items": [{"goods_id": slippers["id"], "quantity": 2}]})
+    answer = client.post(
+        "/api/kiosk/redeem",
+        json={
+            "session": scanned["session"],
+            "request_id": "kiosk-0123456789abcdef",
+            "items": [{"goods_id": slippers["id"], "quantity": 2}],
+        },
+    )
     assert answer.status_code == 422
     assert answer.json["error"]["code"] == "insufficient_points"
     assert answer.json["error"]["details"] == {"balance": 15, "needed": 20}
@@ -65,29 +79,44 @@ def test_insufficient_points_says_how_many_are_missing(client, scanned):
 
 def test_member_number_alone_never_spends(client, scanned):
     slippers = client.get("/api/kiosk/catalog").json["goods"][1]
-    answer = client.post("/api/kiosk/redeem", json={
-        "session": "QZ001", "request_id": "kiosk-0123456789abcdef", "member": "QZ001",
-        "items": [{"goods_id": slippers["id"], "quantity": 1}]})
+    answer = client.post(
+        "/api/kiosk/redeem",
+        json={
+            "session": "QZ001",
+            "request_id": "kiosk-0123456789abcdef",
+            "member": "QZ001",
+            "items": [{"goods_id": slippers["id"], "quantity": 1}],
+        },
+    )
     assert answer.status_code == 401 and answer.json["error"]["code"] == "session_expired"
 
 
 def test_logout_ends_the_session(client, scanned):
     assert client.post("/api/kiosk/logout", json={"session": scanned["session"]}).json == {
-        "ok": True}
-    answer = client.post("/api/kiosk/redeem", json={
-        "session": scanned["session"], "request_id": "kiosk-0123456789abcdef",
-        "items": [{"goods_id": 1, "quantity": 1}]})
+        "ok": True
+    }
+    answer = client.post(
+        "/api/kiosk/redeem",
+        json={
+            "session": scanned["session"],
+            "request_id": "kiosk-0123456789abcdef",
+            "items": [{"goods_id": 1, "quantity": 1}],
+        },
+    )
     assert answer.json["error"]["code"] == "session_expired"
 
 
-@pytest.mark.parametrize("method, path, kwargs, status", [
-    ("post", "/api/kiosk/scan", {"data": "not json", "content_type": "application/json"}, 400),
-    ("post", "/api/kiosk/scan", {"json": ["a", "list"]}, 400),
-    ("post", "/api/kiosk/redeem", {"json": {"session": "x"}}, 400),
-    ("get", "/api/kiosk/scan", {}, 405),
-    ("get", "/api/kiosk/nothing-here", {}, 404),
-    ("post", "/api/kiosk/scan", {"json": {"credential": "x" * 70_000}}, 413),
-])
+@pytest.mark.parametrize(
+    "method, path, kwargs, status",
+    [
+        ("post", "/api/kiosk/scan", {"data": "not json", "content_type": "application/json"}, 400),
+        ("post", "/api/kiosk/scan", {"json": ["a", "list"]}, 400),
+        ("post", "/api/kiosk/redeem", {"json": {"session": "x"}}, 400),
+        ("get", "/api/kiosk/scan", {}, 405),
+        ("get", "/api/kiosk/nothing-here", {}, 404),
+        ("post", "/api/kiosk/scan", {"json": {"credential": "x" * 70_000}}, 413),
+    ],
+)
 def test_malformed_requests_get_invalid_request(client, scanned, method, path, kwargs, status):
     answer = getattr(client, method)(path, **kwargs)
     assert answer.status_code == status

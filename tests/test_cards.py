@@ -93,9 +93,24 @@ def test_outdated_token_version_is_refused(instance, db):
     assert refused.value.details["reason"] == "version"
 
 
-@pytest.mark.parametrize("text", ["", "   ", "hello world", "QZ001", "EC1.", None, 12345,
-                                  ["EC1"], "x" * 10_000, "EC1.ABCD.QZ001.1." + "A" * 15,
-                                  "EC1.ABCD.QZ001.0.AAAAAAAAAAAAAAAA", "ＥＣ１", "EC1\x00"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "hello world",
+        "QZ001",
+        "EC1.",
+        None,
+        12345,
+        ["EC1"],
+        "x" * 10_000,
+        "EC1.ABCD.QZ001.1." + "A" * 15,
+        "EC1.ABCD.QZ001.0.AAAAAAAAAAAAAAAA",
+        "ＥＣ１",
+        "EC1\x00",
+    ],
+)
 def test_garbage_is_refused(instance, db, text):
     make_member(db)
     assert scan_code(instance, db, text) == "card_invalid"

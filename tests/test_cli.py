@@ -12,8 +12,12 @@ from tests.conftest import corner_command
 
 
 def corner(instance_path, *args, ok=True):
-    result = subprocess.run(corner_command("--instance", str(instance_path), *args),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        corner_command("--instance", str(instance_path), *args),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if ok:
         assert result.returncode == 0, result.stderr
     return result
@@ -72,19 +76,22 @@ def test_cards_qr_writes_png_and_prints_token(tmp_path):
     assert corner(path, "cards", "qr", "QZ1", "--text").stdout.strip() != token
 
 
-@pytest.mark.parametrize("args, code", [
-    (["award", "QZ404", "5", "--reason", "x"], "member_unknown"),
-    (["award", "QZ1", "0", "--reason", "x"], "invalid_request"),
-    (["deduct", "QZ1", "50", "--reason", "x"], "insufficient_points"),
-    (["restock", "冰箱", "3"], "goods_unknown"),
-    (["restock", "1", "0"], "invalid_request"),
-    (["restock", "1", "-3"], None),
-    (["members", "add", "--number", "QZ1", "--name", "重复"], "member_exists"),
-    (["award", "QZ1", "abc", "--reason", "x"], None),
-    (["award", "QZ1", "5"], None),
-    (["no-such-command"], None),
-    (["cards", "qr", "QZ404"], "member_unknown"),
-])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["award", "QZ404", "5", "--reason", "x"], "member_unknown"),
+        (["award", "QZ1", "0", "--reason", "x"], "invalid_request"),
+        (["deduct", "QZ1", "50", "--reason", "x"], "insufficient_points"),
+        (["restock", "冰箱", "3"], "goods_unknown"),
+        (["restock", "1", "0"], "invalid_request"),
+        (["restock", "1", "-3"], None),
+        (["members", "add", "--number", "QZ1", "--name", "重复"], "member_exists"),
+        (["award", "QZ1", "abc", "--reason", "x"], None),
+        (["award", "QZ1", "5"], None),
+        (["no-such-command"], None),
+        (["cards", "qr", "QZ404"], "member_unknown"),
+    ],
+)
 def test_bad_input_gets_a_one_line_error(tmp_path, args, code):
     path = tmp_path / "corner"
     corner(path, "init")

@@ -17,12 +17,17 @@ MO = PO.with_suffix(".mo")
 
 def source_messages() -> set[str]:
     """Every msgid in the code and templates, extracted as pybabel does (babel.cfg)."""
-    method_map = [("points/**.py", "python"), ("kiosk/**.py", "python"),
-                  ("cards/**.py", "python"), ("kiosk/templates/**.html", "jinja2")]
+    method_map = [
+        ("points/**.py", "python"),
+        ("kiosk/**.py", "python"),
+        ("cards/**.py", "python"),
+        ("kiosk/templates/**.html", "jinja2"),
+    ]
     keywords = {"_": None, "gettext": None, "N_": None}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, keywords=keywords):
+        str(ROOT), method_map, keywords=keywords
+    ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -54,10 +59,12 @@ def test_every_error_code_reads_in_chinese_and_english():
 
 
 def test_core_imports_neither_flask_nor_card_hardware():
-    code = ("import sys, points.check, points.redemptions, points.sessions, points.goods;"
-            "bad = [m for m in sys.modules if m.split('.')[0] in"
-            " ('flask', 'smartcard', 'kiosk', 'cards', 'werkzeug')];"
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, points.check, points.redemptions, points.sessions, points.goods;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in"
+        " ('flask', 'smartcard', 'kiosk', 'cards', 'werkzeug')];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
 

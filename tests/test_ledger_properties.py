@@ -41,15 +41,17 @@ class Books(RuleBasedStateMachine):
             goods = make_goods(self.db, f"物品{index}", price, stock=2)
             self.stock[goods.id] = 2
         self.goods_ids = sorted(self.stock)
-        self.prices = dict(zip(self.goods_ids, PRICES))
+        self.prices = dict(zip(self.goods_ids, PRICES, strict=True))
 
     def teardown(self):
         self.db.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _session(self, number):
-        card = self.db.execute("SELECT c.id FROM cards c JOIN members m ON m.id = c.member_id"
-                               " WHERE m.number = ?", [number]).fetchone()[0]
+        card = self.db.execute(
+            "SELECT c.id FROM cards c JOIN members m ON m.id = c.member_id WHERE m.number = ?",
+            [number],
+        ).fetchone()[0]
         return open_session(self.db, card_id=card, corner_id=1).token
 
     def _remember(self, function, kwargs, result):
@@ -73,12 +75,17 @@ class Books(RuleBasedStateMachine):
         self._remember(deduct_points, kwargs, result)
         self.balances[number] -= points
 
-    @rule(number=st.sampled_from(MEMBERS),
-          cart=st.dictionaries(st.integers(0, len(PRICES) - 1), st.integers(1, 3),
-                               min_size=1, max_size=3))
+    @rule(
+        number=st.sampled_from(MEMBERS),
+        cart=st.dictionaries(
+            st.integers(0, len(PRICES) - 1), st.integers(1, 3), min_size=1, max_size=3
+        ),
+    )
     def redeem(self, number, cart):
-        items = [{"goods_id": self.goods_ids[index], "quantity": quantity}
-                 for index, quantity in cart.items()]
+        items = [
+            {"goods_id": self.goods_ids[index], "quantity": quantity}
+            for index, quantity in cart.items()
+        ]
         wanted = {item["goods_id"]: item["quantity"] for item in items}
         cost = sum(self.prices[goods_id] * quantity for goods_id, quantity in wanted.items())
         kwargs = dict(session=self._session(number), items=items, request_id=rid())
@@ -86,8 +93,9 @@ class Books(RuleBasedStateMachine):
             result = redeem(self.db, **kwargs)
         except CornerError as error:
             short_of_points = cost > self.balances[number]
-            short_of_stock = any(quantity > self.stock[goods_id]
-                                 for goods_id, quantity in wanted.items())
+            short_of_stock = any(
+                quantity > self.stock[goods_id] for goods_id, quantity in wanted.items()
+            )
             # points are checked first, so a cart short of both is refused for points
             expected = "insufficient_points" if short_of_points else "out_of_stock"
             assert short_of_points or short_of_stock

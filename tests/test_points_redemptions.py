@@ -14,8 +14,11 @@ from tests.helpers import make_goods, make_member, rid
 
 
 def session_for(db, number="QZ001", ttl_seconds=300):
-    card = db.execute("SELECT c.id FROM cards c JOIN members m ON m.id = c.member_id"
-                      " WHERE m.number = ? AND c.status = 'active'", [number]).fetchone()[0]
+    card = db.execute(
+        "SELECT c.id FROM cards c JOIN members m ON m.id = c.member_id"
+        " WHERE m.number = ? AND c.status = 'active'",
+        [number],
+    ).fetchone()[0]
     return open_session(db, card_id=card, corner_id=1, ttl_seconds=ttl_seconds).token
 
 
@@ -24,8 +27,10 @@ def stock_of(db, goods):
 
 
 def counts(db):
-    return tuple(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in
-                 ("redemptions", "redemption_lines", "points_entries", "stock_entries"))
+    return tuple(
+        db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table in ("redemptions", "redemption_lines", "points_entries", "stock_entries")
+    )
 
 
 @pytest.fixture
@@ -36,11 +41,17 @@ def shop(db):
 
 def test_redeem_spends_points_and_stock_together(db, shop):
     slippers, eggs = shop
-    redemption = redeem(db, session=session_for(db), request_id=rid(), items=[
-        {"goods_id": slippers.id, "quantity": 1}, {"goods_id": eggs.id, "quantity": 1}])
+    redemption = redeem(
+        db,
+        session=session_for(db),
+        request_id=rid(),
+        items=[{"goods_id": slippers.id, "quantity": 1}, {"goods_id": eggs.id, "quantity": 1}],
+    )
     assert redemption.points == 15 and redemption.balance == 5
     assert [(line.name, line.quantity, line.points_each) for line in redemption.lines] == [
-        ("拖鞋", 1, 10), ("鸡蛋", 1, 5)]
+        ("拖鞋", 1, 10),
+        ("鸡蛋", 1, 5),
+    ]
     assert get_member(db, "QZ001").balance == 5
     assert (stock_of(db, slippers), stock_of(db, eggs)) == (2, 0)
     assert check(db) == []
@@ -50,8 +61,12 @@ def test_redeem_is_all_or_nothing_when_one_line_runs_out(db, shop):
     slippers, eggs = shop
     before = counts(db)
     with pytest.raises(CornerError) as refused:
-        redeem(db, session=session_for(db), request_id=rid(), items=[
-            {"goods_id": slippers.id, "quantity": 1}, {"goods_id": eggs.id, "quantity": 2}])
+        redeem(
+            db,
+            session=session_for(db),
+            request_id=rid(),
+            items=[{"goods_id": slippers.id, "quantity": 1}, {"goods_id": eggs.id, "quantity": 2}],
+        )
     assert refused.value.code == "out_of_stock"
     assert counts(db) == before
     assert get_member(db, "QZ001").balance == 20 and stock_of(db, slippers) == 3
@@ -61,8 +76,12 @@ def test_redeem_beyond_balance_is_refused_and_writes_nothing(db, shop):
     slippers, _eggs = shop
     before = counts(db)
     with pytest.raises(CornerError) as refused:
-        redeem(db, session=session_for(db), request_id=rid(),
-               items=[{"goods_id": slippers.id, "quantity": 3}])
+        redeem(
+            db,
+            session=session_for(db),
+            request_id=rid(),
+            items=[{"goods_id": slippers.id, "quantity": 3}],
+        )
     assert refused.value.code == "insufficient_points"
     assert refused.value.details == {"balance": 20, "needed": 30}
     assert counts(db) == before
@@ -70,17 +89,31 @@ def test_redeem_beyond_balance_is_refused_and_writes_nothing(db, shop):
 
 def test_same_goods_twice_in_one_cart_is_added_up(db, shop):
     slippers, _eggs = shop
-    redemption = redeem(db, session=session_for(db), request_id=rid(), items=[
-        {"goods_id": slippers.id, "quantity": 1}, {"goods_id": slippers.id, "quantity": 1}])
+    redemption = redeem(
+        db,
+        session=session_for(db),
+        request_id=rid(),
+        items=[{"goods_id": slippers.id, "quantity": 1}, {"goods_id": slippers.id, "quantity": 1}],
+    )
     assert [(line.goods_id, line.quantity) for line in redemption.lines] == [(slippers.id, 2)]
 
 
-@pytest.mark.parametrize("items", [
-    [], None, "拖鞋", [{"goods_id": 1}], [{"goods_id": 1, "quantity": 0}],
-    [{"goods_id": 1, "quantity": -1}], [{"goods_id": 1, "quantity": True}],
-    [{"goods_id": "1", "quantity": 1}], [{"goods_id": 1, "quantity": 100}], [[1, 1]],
-    [{"goods_id": 1, "quantity": 1}] * 21,
-])
+@pytest.mark.parametrize(
+    "items",
+    [
+        [],
+        None,
+        "拖鞋",
+        [{"goods_id": 1}],
+        [{"goods_id": 1, "quantity": 0}],
+        [{"goods_id": 1, "quantity": -1}],
+        [{"goods_id": 1, "quantity": True}],
+        [{"goods_id": "1", "quantity": 1}],
+        [{"goods_id": 1, "quantity": 100}],
+        [[1, 1]],
+        [{"goods_id": 1, "quantity": 1}] * 21,
+    ],
+)
 def test_malformed_cart_is_refused(db, shop, items):
     before = counts(db)
     with pytest.raises(CornerError) as refused:
@@ -95,8 +128,12 @@ def test_unknown_or_inactive_goods_are_unavailable(db, shop):
         if goods_id == slippers.id:
             db.execute("UPDATE goods SET active = 0 WHERE id = ?", [slippers.id])
         with pytest.raises(CornerError) as refused:
-            redeem(db, session=session_for(db), request_id=rid(),
-                   items=[{"goods_id": goods_id, "quantity": 1}])
+            redeem(
+                db,
+                session=session_for(db),
+                request_id=rid(),
+                items=[{"goods_id": goods_id, "quantity": 1}],
+            )
         assert refused.value.code == "goods_unavailable"
     assert slippers.id not in [item.id for item in catalog(db)]
 
@@ -130,8 +167,9 @@ def test_card_replaced_after_the_scan_stops_the_session(db, shop):
     session = session_for(db)
     issue_qr_card(db, number="QZ001", request_id=rid())
     with pytest.raises(CornerError) as refused:
-        redeem(db, session=session, request_id=rid(),
-               items=[{"goods_id": slippers.id, "quantity": 1}])
+        redeem(
+            db, session=session, request_id=rid(), items=[{"goods_id": slippers.id, "quantity": 1}]
+        )
     assert refused.value.code == "card_revoked"
 
 
@@ -144,10 +182,15 @@ def test_inactive_member_cannot_open_a_session(db, shop):
 
 def test_reversal_gives_back_points_and_stock_once(db, shop):
     slippers, eggs = shop
-    redemption = redeem(db, session=session_for(db), request_id=rid(), items=[
-        {"goods_id": slippers.id, "quantity": 1}, {"goods_id": eggs.id, "quantity": 1}])
-    reversal = reverse_redemption(db, redemption_id=redemption.id, reason="拿错了",
-                                  request_id=rid(), actor="staff")
+    redemption = redeem(
+        db,
+        session=session_for(db),
+        request_id=rid(),
+        items=[{"goods_id": slippers.id, "quantity": 1}, {"goods_id": eggs.id, "quantity": 1}],
+    )
+    reversal = reverse_redemption(
+        db, redemption_id=redemption.id, reason="拿错了", request_id=rid(), actor="staff"
+    )
     assert reversal.points == 15 and reversal.balance == 20
     assert (stock_of(db, slippers), stock_of(db, eggs)) == (3, 1)
     assert check(db) == []
@@ -155,8 +198,9 @@ def test_reversal_gives_back_points_and_stock_once(db, shop):
     kinds = [row[0] for row in db.execute("SELECT kind FROM points_entries ORDER BY id")]
     assert kinds == ["award", "redemption", "reversal"]
     with pytest.raises(CornerError) as refused:
-        reverse_redemption(db, redemption_id=redemption.id, reason="again", request_id=rid(),
-                           actor="staff")
+        reverse_redemption(
+            db, redemption_id=redemption.id, reason="again", request_id=rid(), actor="staff"
+        )
     assert refused.value.code == "already_reversed"
 
 
@@ -171,20 +215,27 @@ def test_reversal_needs_a_known_redemption_and_a_reason(db, shop):
 
 def test_restock_adds_a_ledger_row(db, shop):
     _slippers, eggs = shop
-    change = restock(db, goods_id=eggs.id, quantity=10, source="donation", note="爱心捐赠",
-                     request_id=rid(), actor="staff")
+    change = restock(
+        db,
+        goods_id=eggs.id,
+        quantity=10,
+        source="donation",
+        note="爱心捐赠",
+        request_id=rid(),
+        actor="staff",
+    )
     assert (change.delta, change.on_hand) == (10, 11)
     assert check(db) == []
 
 
-@pytest.mark.parametrize("quantity, source", [(0, "purchase"), (-3, "purchase"),
-                                              (True, "purchase"), (100_001, "purchase"),
-                                              (5, "stolen")])
+@pytest.mark.parametrize(
+    "quantity, source",
+    [(0, "purchase"), (-3, "purchase"), (True, "purchase"), (100_001, "purchase"), (5, "stolen")],
+)
 def test_bad_restock_is_refused(db, shop, quantity, source):
     _slippers, eggs = shop
     with pytest.raises(CornerError) as refused:
-        restock(db, goods_id=eggs.id, quantity=quantity, source=source, request_id=rid(),
-                actor="t")
+        restock(db, goods_id=eggs.id, quantity=quantity, source=source, request_id=rid(), actor="t")
     assert refused.value.code == "invalid_request"
     assert stock_of(db, eggs) == 1
 
@@ -221,3 +272,27 @@ def test_stock_is_held_per_corner(db, shop):
         restock(db, goods_id=slippers.id, quantity=4, request_id=rid(), actor="t", corner_id=9)
     assert refused.value.code == "corner_unknown"
     assert check(db) == []
+
+
+@pytest.mark.parametrize("goods_id", [2**63, 2**70, -(2**63) - 1])
+def test_ids_beyond_sqlite_integers_are_invalid_requests(db, shop, goods_id):
+    with pytest.raises(CornerError) as refused:
+        redeem(
+            db,
+            session=session_for(db),
+            request_id=rid(),
+            items=[{"goods_id": goods_id, "quantity": 1}],
+        )
+    assert refused.value.code == "invalid_request"
+    for call in (
+        lambda: restock(db, goods_id=goods_id, quantity=1, request_id=rid(), actor="t"),
+        lambda: reverse_redemption(
+            db, redemption_id=goods_id, reason="x", request_id=rid(), actor="t"
+        ),
+    ):
+        with pytest.raises(CornerError) as refused:
+            call()
+        assert refused.value.code == "invalid_request"
+    with pytest.raises(CornerError) as refused:
+        find_goods(db, str(2**70))
+    assert refused.value.code == "goods_unknown"
