@@ -27,7 +27,9 @@ from points.errors import CornerError
 VERSION = "EC1"
 MAX_TOKEN_LENGTH = 64
 _SIGNATURE_BYTES = 10
-_TOKEN = re.compile(r"^EC(\d+)\.([A-Z2-7]{4})\.([A-Z0-9-]{1,20})\.([1-9][0-9]{0,11})\.([A-Z2-7]{16})$")
+_TOKEN = re.compile(
+    r"^EC(\d+)\.([A-Z2-7]{4})\.([A-Z0-9-]{1,20})\.([1-9][0-9]{0,11})\.([A-Z2-7]{16})$"
+)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ def points_rows(db):
 
 def test_award_adds_to_balance_and_ledger(db):
     make_member(db)
-    change = award_points(db, number="QZ001", points=4, reason="理论学习", request_id=rid(),
-                          actor="test")
+    change = award_points(
+        db, number="QZ001", points=4, reason="理论学习", request_id=rid(), actor="test"
+    )
     assert (change.delta, change.balance) == (4, 4)
     assert balance(db, "QZ001") == 4 == get_member(db, "QZ001").balance
 
@@ -35,8 +36,12 @@ def test_deduction_below_zero_is_refused_and_writes_nothing(db):
 
 def test_deduction_to_exactly_zero_is_allowed(db):
     make_member(db, points=3)
-    assert deduct_points(db, number="QZ001", points=3, reason="缺席", request_id=rid(),
-                         actor="t").balance == 0
+    assert (
+        deduct_points(
+            db, number="QZ001", points=3, reason="缺席", request_id=rid(), actor="t"
+        ).balance
+        == 0
+    )
 
 
 @pytest.mark.parametrize("points", [0, -1, 1001, True, "4", 4.0, None])
@@ -65,10 +70,12 @@ def test_award_to_unknown_member_is_refused(db):
 def test_repeated_request_id_awards_once_and_answers_the_same(db):
     make_member(db)
     request_id = rid()
-    first = award_points(db, number="QZ001", points=5, reason="巡河", request_id=request_id,
-                         actor="t")
-    again = award_points(db, number="QZ001", points=5, reason="巡河", request_id=request_id,
-                         actor="t")
+    first = award_points(
+        db, number="QZ001", points=5, reason="巡河", request_id=request_id, actor="t"
+    )
+    again = award_points(
+        db, number="QZ001", points=5, reason="巡河", request_id=request_id, actor="t"
+    )
     assert first == again
     assert balance(db, "QZ001") == 5 and points_rows(db) == 1
 
@@ -78,12 +85,10 @@ def test_request_id_reused_for_a_different_request_is_refused(db):
     request_id = rid()
     award_points(db, number="QZ001", points=5, reason="巡河", request_id=request_id, actor="t")
     with pytest.raises(CornerError) as refused:
-        award_points(db, number="QZ001", points=4, reason="巡河", request_id=request_id,
-                     actor="t")
+        award_points(db, number="QZ001", points=4, reason="巡河", request_id=request_id, actor="t")
     assert refused.value.code == "request_conflict"
     with pytest.raises(CornerError) as refused:
-        deduct_points(db, number="QZ001", points=5, reason="巡河", request_id=request_id,
-                      actor="t")
+        deduct_points(db, number="QZ001", points=5, reason="巡河", request_id=request_id, actor="t")
     assert refused.value.code == "request_conflict"
     assert balance(db, "QZ001") == 5
 
@@ -102,15 +107,21 @@ def test_a_refused_request_may_be_retried_with_the_same_id(db):
     with pytest.raises(CornerError):
         deduct_points(db, number="QZ001", points=2, reason="x", request_id=request_id, actor="t")
     award_points(db, number="QZ001", points=2, reason="y", request_id=rid(), actor="t")
-    assert deduct_points(db, number="QZ001", points=2, reason="x", request_id=request_id,
-                         actor="t").balance == 0
+    assert (
+        deduct_points(
+            db, number="QZ001", points=2, reason="x", request_id=request_id, actor="t"
+        ).balance
+        == 0
+    )
 
 
 def test_ledger_rows_cannot_be_edited_or_deleted(db):
     make_member(db, points=5)
-    for statement in ("UPDATE points_entries SET delta = 500",
-                      "DELETE FROM points_entries",
-                      "DELETE FROM members"):
+    for statement in (
+        "UPDATE points_entries SET delta = 500",
+        "DELETE FROM points_entries",
+        "DELETE FROM members",
+    ):
         with pytest.raises(sqlite3.DatabaseError, match="append-only|never deleted"):
             db.execute(statement)
     assert balance(db, "QZ001") == 5
@@ -125,17 +136,21 @@ def test_database_refuses_a_negative_balance_even_from_a_bug(db):
 def test_database_refuses_an_award_row_with_a_negative_delta(db):
     member = make_member(db)
     with pytest.raises(sqlite3.IntegrityError):
-        db.execute("INSERT INTO points_entries (member_id, delta, kind, actor, quarter,"
-                   " request_id, created) VALUES (?, -5, 'award', 't', '2026Q4', 'r', 'now')",
-                   [member.id])
+        db.execute(
+            "INSERT INTO points_entries (member_id, delta, kind, actor, quarter,"
+            " request_id, created) VALUES (?, -5, 'award', 't', '2026Q4', 'r', 'now')",
+            [member.id],
+        )
 
 
 def test_check_finds_a_ledger_row_that_bypassed_the_core(db):
     member = make_member(db, points=5)
     assert check(db) == []
-    db.execute("INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter,"
-               " request_id, created) VALUES (?, 3, 'award', 'x', 't', '2026Q4', 'r', 'now')",
-               [member.id])
+    db.execute(
+        "INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter,"
+        " request_id, created) VALUES (?, 3, 'award', 'x', 't', '2026Q4', 'r', 'now')",
+        [member.id],
+    )
     problems = check(db)
     assert problems == ["member QZ001: stored balance 5 but ledger sums to 8"]
 
