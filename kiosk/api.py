@@ -27,6 +27,7 @@ STATUS = {
     "card_revoked": 403,
     "member_inactive": 403,
     "request_conflict": 409,
+    "internal_error": 500,
 }
 
 
@@ -51,6 +52,15 @@ def http_error(error: HTTPException):
     if not request.path.startswith(blueprint.url_prefix + "/"):
         return error  # pages keep Flask's own error pages
     return error_response("invalid_request", error.code or 400)
+
+
+@blueprint.errorhandler(Exception)
+def unexpected_error(error: Exception):
+    """A bug must not show a stack trace to a member: log it, answer a code."""
+    if isinstance(error, HTTPException):
+        return http_error(error)
+    current_app.logger.exception("unexpected error in %s", request.path)
+    return error_response("internal_error", 500)
 
 
 def _public_details(error: CornerError) -> dict:

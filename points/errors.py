@@ -29,6 +29,7 @@ MESSAGES: dict[str, str] = {
     "already_reversed": N_("This redemption has already been reversed."),
     "request_conflict": N_("This request id was already used for a different request."),
     "invalid_request": N_("Something was wrong with the request. Please try again."),
+    "internal_error": N_("Something went wrong on our side. Please ask a staff member."),
 }
 
 

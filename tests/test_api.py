@@ -150,3 +150,17 @@ def test_pages_load_nothing_from_outside(client):
     assert not re.search(r"""(src|href)=["'](https?:)?//""", page)
     with client.get("/static/kiosk.css") as answer:
         assert "http" not in answer.get_data(as_text=True)
+
+
+def test_an_unexpected_failure_is_a_coded_json_error(app, client, db, scanned, monkeypatch):
+    import kiosk.api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(kiosk.api, "corner_catalog", broken)
+    app.logger.disabled = True
+    answer = client.get("/api/kiosk/catalog")
+    assert answer.status_code == 500
+    assert answer.json["error"]["code"] == "internal_error"
+    assert "disk on fire" not in answer.get_data(as_text=True)

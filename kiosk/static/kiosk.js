@@ -36,8 +36,11 @@
   const screens = ["start", "member", "confirm", "receipt"];
   function show(name) {
     for (const screen of screens) $("screen-" + screen).hidden = screen !== name;
+    // languages only before a card is scanned; who is here and their points after it
     $("language").hidden = name !== "start";
-    $("finish").hidden = name === "start";
+    $("member-info").hidden = name === "start";
+    $("balance-box").hidden = name === "start";
+    $("finish").hidden = name === "start" || name === "receipt";  // the receipt has its own
     document.body.dataset.screen = name;
   }
 
@@ -90,99 +93,102 @@
   });
 
   // ---- member screen ----
+  function goodsById(id) { return state.goods.find((item) => item.id === id); }
   function cartTotal() {
     let total = 0;
     for (const [id, quantity] of state.cart) total += goodsById(id).points * quantity;
     return total;
   }
-  function goodsById(id) { return state.goods.find((item) => item.id === id); }
 
-  function canAddOne(item) {
+  // what stops one more of this item, in words (null: nothing does)
+  function refusal(item) {
     const inCart = state.cart.get(item.id) || 0;
-    return inCart < item.stock && cartTotal() + item.points <= state.balance;
+    if (item.stock <= 0) return T.out_of_stock;
+    if (inCart >= item.stock) return T.no_more;
+    if (cartTotal() + item.points > state.balance) return T.not_enough;
+    return null;
+  }
+  function canAddOne(item) { return refusal(item) === null; }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
   }
 
   function renderMember() {
     $("member-name").textContent = state.member.name;
     $("member-number").textContent = state.member.number;
     $("balance").textContent = String(state.balance);
+    // each item is one big button: a tap adds one; the words on it say what it costs and
+    // whether it can be had, so no state is shown by colour alone
     const list = $("goods");
     list.replaceChildren();
     for (const item of state.goods) {
       const li = document.createElement("li");
-      li.className = "goods-item";
-      li.dataset.goodsId = item.id;
+      const button = element("button", "goods-card");
+      button.type = "button";
+      button.dataset.goodsId = String(item.id);
+      const picture = element("span", "goods-picture");
+      picture.setAttribute("aria-hidden", "true");
       if (item.picture) {
         const img = document.createElement("img");
         img.src = item.picture;
         img.alt = "";
-        li.append(img);
-      }
-      const name = document.createElement("p");
-      name.className = "goods-name";
-      name.textContent = item.name;
-      const price = document.createElement("p");
-      price.className = "goods-price";
-      price.textContent = fill(T.points, item.points);
-      li.append(name, price);
-      const inCart = state.cart.get(item.id) || 0;
-      const stateText = document.createElement("p");
-      if (item.stock <= 0) {
-        stateText.className = "goods-state";
-        stateText.textContent = T.out_of_stock;
-      } else if (!inCart && item.points > state.balance - cartTotal()) {
-        stateText.className = "goods-state";
-        stateText.textContent = T.not_enough;
+        picture.append(img);
       } else {
-        stateText.className = "goods-stock";
-        stateText.textContent = fill(T.stock_left, item.stock - inCart);
+        picture.classList.add("letter");
+        picture.textContent = item.name.charAt(0);
       }
-      li.append(stateText);
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "button " + (inCart ? "secondary" : "primary");
-      button.textContent = inCart ? fill(T.in_cart, inCart) + " ＋" : T.add;
-      button.disabled = !canAddOne(item);
-      if (button.disabled) {
-        li.classList.add("unavailable");
-        button.textContent = inCart ? fill(T.in_cart, inCart) : stateText.textContent;
-      }
+      const chosen = element("span", "goods-chosen");
+      chosen.hidden = true;
+      button.append(picture, chosen, element("span", "goods-name", item.name),
+        element("span", "goods-price", fill(T.points, item.points)), element("span", "goods-stock"));
       button.addEventListener("click", () => changeCart(item.id, 1));
       li.append(button);
       list.append(li);
     }
+    updateGoods();
     renderCart();
+  }
+
+  function updateGoods() {
+    for (const button of $("goods").querySelectorAll(".goods-card")) {
+      const item = goodsById(Number(button.dataset.goodsId));
+      const inCart = state.cart.get(item.id) || 0;
+      const refused = refusal(item);
+      const status = button.querySelector(".goods-stock, .goods-state");
+      status.className = refused ? "goods-state" : "goods-stock";
+      status.textContent = refused || fill(T.stock_left, item.stock - inCart);
+      const chosen = button.querySelector(".goods-chosen");
+      chosen.hidden = inCart === 0;
+      chosen.textContent = "✓ " + fill(T.in_cart, inCart);
+      button.classList.toggle("chosen", inCart > 0);
+      button.disabled = refused !== null;
+    }
   }
 
   function renderCart() {
     const lines = $("cart-lines");
+    const scrolled = lines.scrollLeft;  // keep the member's place in a long cart
     lines.replaceChildren();
     for (const [id, quantity] of state.cart) {
       const item = goodsById(id);
-      const li = document.createElement("li");
-      li.className = "cart-line";
-      const less = document.createElement("button");
+      const li = element("li", "cart-line");
+      const less = element("button", "button secondary", "−");
       less.type = "button";
-      less.className = "button secondary";
-      less.textContent = "−";
       less.setAttribute("aria-label", T.less + " " + item.name);
       less.addEventListener("click", () => changeCart(id, -1));
-      const name = document.createElement("span");
-      name.className = "line-name";
-      name.textContent = item.name;
-      const count = document.createElement("span");
-      count.className = "line-count";
-      count.textContent = String(quantity);
-      const more = document.createElement("button");
+      const more = element("button", "button secondary", "+");
       more.type = "button";
-      more.className = "button secondary";
-      more.textContent = "＋";
       more.setAttribute("aria-label", T.more + " " + item.name);
       more.disabled = !canAddOne(item);
       more.addEventListener("click", () => changeCart(id, 1));
-      li.append(name, less, count, more);
+      li.append(less, element("span", "line-name", item.name + " " + fill(T.times, quantity)), more);
       lines.append(li);
     }
+    lines.scrollLeft = scrolled;
     const total = cartTotal();
     $("cart-empty").hidden = state.cart.size > 0;
     $("cart-total").textContent = state.cart.size ? fill(T.total, total) : "";
@@ -196,7 +202,21 @@
     if (step > 0 && !canAddOne(item)) return;
     if (quantity <= 0) state.cart.delete(id); else state.cart.set(id, quantity);
     state.requestId = null;  // a changed cart is a new request
-    renderMember();
+    updateGoods();
+    renderCart();
+    if (step > 0) showCartLine([...state.cart.keys()].indexOf(id));
+  }
+
+  // a long cart scrolls sideways: bring the line just changed into view (only that list scrolls)
+  function showCartLine(index) {
+    const list = $("cart-lines");
+    const line = list.children[index];
+    if (!line) return;
+    if (line.offsetLeft < list.scrollLeft) {
+      list.scrollLeft = line.offsetLeft;
+    } else if (line.offsetLeft + line.offsetWidth > list.scrollLeft + list.clientWidth) {
+      list.scrollLeft = line.offsetLeft + line.offsetWidth - list.clientWidth;
+    }
   }
 
   // ---- confirm and receipt ----
@@ -297,8 +317,10 @@
     $("member-name").textContent = "";
     $("member-number").textContent = "";
     $("balance").textContent = "";
-    $("goods").replaceChildren();
-    $("cart-lines").replaceChildren();
+    // nothing of this member stays in the page for the next person to see
+    for (const id of ["goods", "cart-lines", "confirm-lines", "receipt-lines"]) $(id).replaceChildren();
+    for (const id of ["confirm-total", "confirm-after", "receipt-number", "receipt-total",
+      "receipt-balance", "cart-total", "cart-after"]) $(id).textContent = "";
     $("idle").hidden = true;
     hideBusy();
     if (config.language !== config.default_language) {
