@@ -31,8 +31,9 @@ document.addEventListener("touchstart", () => { window.__touches += 1; }, { capt
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk",
-                    pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk", pytrace=False
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield browser
@@ -65,8 +66,9 @@ class Kiosk:
         self.page.keyboard.press("Enter")
 
     def wait_screen(self, name: str, timeout: float = 10_000) -> None:
-        self.page.wait_for_function("name => document.body.dataset.screen === name", arg=name,
-                                    timeout=timeout)
+        self.page.wait_for_function(
+            "name => document.body.dataset.screen === name", arg=name, timeout=timeout
+        )
 
     @property
     def screen(self) -> str:
@@ -75,7 +77,8 @@ class Kiosk:
     def goods(self, name: str) -> Locator:
         """The goods button whose name is exactly ``name``."""
         return self.page.locator(".goods-card").filter(
-            has=self.page.locator(".goods-name", has_text=re.compile(f"^{re.escape(name)}$")))
+            has=self.page.locator(".goods-name", has_text=re.compile(f"^{re.escape(name)}$"))
+        )
 
     def tap(self, target: str | Locator) -> None:
         locator = self.page.locator(target) if isinstance(target, str) else target
@@ -97,8 +100,7 @@ def open_kiosk(browser):
     kiosks = []
 
     def open_page(server, *, width: int = 1280, height: int = 800, query: str = "") -> Kiosk:
-        context = browser.new_context(viewport={"width": width, "height": height},
-                                      has_touch=True)
+        context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
         context.set_default_timeout(10_000)
         context.add_init_script(COUNT_TOUCHES)
         contexts.append(context)

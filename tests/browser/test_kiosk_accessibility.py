@@ -12,8 +12,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 CJK_FONTS = ("Noto Sans CJK", "Noto Serif CJK", "WenQuanYi", "Source Han", "Droid Sans Fallback")
 # axe's defaults plus the AAA contrast rule: text contrast must be at least 7:1
-AXE_OPTIONS = {"resultTypes": ["violations"],
-               "rules": {"color-contrast-enhanced": {"enabled": True}}}
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "rules": {"color-contrast-enhanced": {"enabled": True}},
+}
 
 
 def walk_screens(kiosk, token: str, look) -> list[str]:

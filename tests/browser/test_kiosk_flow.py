@@ -46,15 +46,15 @@ def test_scan_choose_confirm_lowers_balance_and_stock(instance, db, serve, open_
     kiosk.tap("#to-confirm")
     kiosk.wait_screen("confirm")
     confirm_lines = page.locator("#confirm-lines li").all_inner_texts()
-    assert [" ".join(line.split()) for line in confirm_lines] == ["拖鞋 × 1 10 分",
-                                                                  "鸡蛋 × 1 5 分"]
+    assert [" ".join(line.split()) for line in confirm_lines] == ["拖鞋 × 1 10 分", "鸡蛋 × 1 5 分"]
     assert page.locator("#confirm-after").inner_text() == "兑换后还剩 17 分"
     kiosk.screenshot("confirm")
 
     kiosk.tap("#confirm")
     kiosk.wait_screen("receipt")
-    receipt_lines = [" ".join(line.split())
-                     for line in page.locator("#receipt-lines li").all_inner_texts()]
+    receipt_lines = [
+        " ".join(line.split()) for line in page.locator("#receipt-lines li").all_inner_texts()
+    ]
     assert sorted(receipt_lines) == ["拖鞋 × 1 10 分", "鸡蛋 × 1 5 分"]
     assert page.locator("#receipt-total").inner_text() == "共 15 分"
     assert page.locator("#receipt-balance").inner_text() == "17"
@@ -91,13 +91,15 @@ def test_one_item_takes_three_taps_from_scan_to_redemption(instance, db, serve, 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (1920, 1080)])
 def test_all_ten_demo_goods_fit_on_the_member_screen_without_scrolling(
-        instance, db, serve, open_kiosk, width, height):
+    instance, db, serve, open_kiosk, width, height
+):
     fill_demo(db, instance.pictures)
     kiosk = open_kiosk(serve(), width=width, height=height)
     kiosk.scan(card_token(instance, db, "QZ017"))  # 何立新, 81 points
     kiosk.wait_screen("member")
     kiosk.page.wait_for_function(
-        "[...document.querySelectorAll('#goods img')].every(img => img.complete)")
+        "[...document.querySelectorAll('#goods img')].every(img => img.complete)"
+    )
     kiosk.screenshot(f"member-demo-{width}x{height}")
 
     layout = kiosk.page.evaluate("""() => {
@@ -117,8 +119,12 @@ def test_all_ten_demo_goods_fit_on_the_member_screen_without_scrolling(
     assert not layout["listScrolls"] and not layout["pageScrolls"]
 
     def inside(box, frame) -> bool:
-        return (box["left"] >= frame["left"] and box["top"] >= frame["top"]
-                and box["right"] <= frame["right"] and box["bottom"] <= frame["bottom"])
+        return (
+            box["left"] >= frame["left"]
+            and box["top"] >= frame["top"]
+            and box["right"] <= frame["right"]
+            and box["bottom"] <= frame["bottom"]
+        )
 
     viewport = {"left": 0, "top": 0, "right": width, "bottom": height}
     for box in layout["goods"]:

@@ -18,8 +18,15 @@ IDLE_SECONDS = 3
 
 
 def redeem(server, session: str, goods_id: int) -> requests.Response:
-    return requests.post(f"{server.url}/api/kiosk/redeem", timeout=5, json={
-        "session": session, "request_id": rid(), "items": [{"goods_id": goods_id, "quantity": 1}]})
+    return requests.post(
+        f"{server.url}/api/kiosk/redeem",
+        timeout=5,
+        json={
+            "session": session,
+            "request_id": rid(),
+            "items": [{"goods_id": goods_id, "quantity": 1}],
+        },
+    )
 
 
 def test_idle_member_is_forgotten_and_session_ended(instance, db, serve, open_kiosk):
