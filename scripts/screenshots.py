@@ -1,0 +1,61 @@
+"""Regenerate the README's screenshots from a demo instance: .venv/bin/python scripts/screenshots.py
+
+Starts a real `corner serve` on a fresh demo instance, walks one member through an exchange in
+Debian's Chromium at 1280 x 800, and writes docs/screenshots/kiosk-*.png.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kiosk.demo import fill_demo  # noqa: E402
+from kiosk.instance import init_instance  # noqa: E402
+from points.db import connect  # noqa: E402
+from tests.conftest import Server  # noqa: E402
+from tests.helpers import card_token  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        instance, _ = init_instance(Path(folder) / "demo")
+        db = connect(instance.database)
+        fill_demo(db, instance.pictures)
+        token = card_token(instance, db, "QZ001")
+        server = Server(instance.path)
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path="/usr/bin/chromium", args=["--disable-gpu"]
+                )
+                page = browser.new_page(viewport={"width": 1280, "height": 800}, has_touch=True)
+                page.goto(server.url + "/kiosk")
+                page.screenshot(path=OUT / "kiosk-start.png")
+                page.keyboard.type(token)
+                page.keyboard.press("Enter")
+                page.wait_for_function("document.body.dataset.screen === 'member'")
+                for name in ("拖鞋", "鸡蛋"):
+                    page.locator(".goods-card", has_text=name).first.tap()
+                page.wait_for_timeout(200)
+                page.screenshot(path=OUT / "kiosk-member.png")
+                page.tap("#to-confirm")
+                page.screenshot(path=OUT / "kiosk-confirm.png")
+                page.tap("#confirm")
+                page.wait_for_function("document.body.dataset.screen === 'receipt'")
+                page.screenshot(path=OUT / "kiosk-receipt.png")
+                browser.close()
+        finally:
+            server.stop()
+            db.close()
+
+
+if __name__ == "__main__":
+    main()
