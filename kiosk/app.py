@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from flask import Flask, g, redirect, request, send_from_directory, url_for
+from flask import Flask, current_app, redirect, request, send_from_directory, url_for
 from flask_babel import Babel
 
 from kiosk.instance import LANGUAGES, Instance, open_instance
@@ -34,11 +35,7 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
 
     Babel(app, locale_selector=select_locale)
 
-    @app.teardown_appcontext
-    def close_db(_error: BaseException | None) -> None:
-        db = g.pop("db", None)
-        if db is not None:
-            db.close()
+    app.extensions["corner_connections"] = Connections(instance.database)
 
     @app.get("/")
     def index():
@@ -64,13 +61,40 @@ def select_locale() -> str:
 
 
 def current_instance() -> Instance:
-    from flask import current_app
-
     return current_app.config["CORNER_INSTANCE"]
 
 
+class Connections:
+    """One database connection per server thread, kept for the thread's life.
+
+    Opening a connection per request cost as much as a redemption's own work, and closing the
+    last one checkpoints and deletes the WAL file each time. Every write still runs in its own
+    BEGIN IMMEDIATE transaction, so nothing carries over from one request to the next.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._opened: list = []
+        self._guard = threading.Lock()
+
+    def get(self):
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = connect(self.path, migrate=False)
+            with self._guard:
+                self._opened.append(db)
+        return db
+
+    def close_all(self) -> None:
+        """Close every thread's connection (tests, shutdown)."""
+        with self._guard:
+            for db in self._opened:
+                db.close()
+            self._opened.clear()
+        self._local = threading.local()
+
+
 def get_db():
-    """This request's database connection, opened on first use."""
-    if "db" not in g:
-        g.db = connect(current_instance().database, migrate=False)
-    return g.db
+    """This thread's database connection, opened on first use."""
+    return current_app.extensions["corner_connections"].get()

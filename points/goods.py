@@ -84,20 +84,26 @@ def add_stock_entry(
     A decrement is a guarded update: it changes no row when the stock would go below zero,
     and then ``out_of_stock`` is raised (the CHECK constraint is the second line of defence).
     """
-    db.execute(
-        "INSERT OR IGNORE INTO stock (corner_id, goods_id, on_hand) VALUES (?, ?, 0)",
-        [corner_id, goods_id],
-    )
-    cursor = db.execute(
+    # the cached count moves first; RETURNING spares a second look-up
+    updated = db.execute(
         "UPDATE stock SET on_hand = on_hand + ? WHERE corner_id = ? AND goods_id = ?"
-        " AND on_hand + ? >= 0",
+        " AND on_hand + ? >= 0 RETURNING on_hand",
         [delta, corner_id, goods_id, delta],
-    )
-    if cursor.rowcount != 1:
-        on_hand = db.execute(
+    ).fetchall()
+    if updated:
+        on_hand = updated[0][0]
+    else:
+        row = db.execute(
             "SELECT on_hand FROM stock WHERE corner_id = ? AND goods_id = ?", [corner_id, goods_id]
-        ).fetchone()[0]
-        raise CornerError("out_of_stock", goods_id=goods_id, wanted=-delta, on_hand=on_hand)
+        ).fetchone()
+        if row is not None or delta < 0:
+            on_hand = row[0] if row else 0
+            raise CornerError("out_of_stock", goods_id=goods_id, wanted=-delta, on_hand=on_hand)
+        db.execute(
+            "INSERT INTO stock (corner_id, goods_id, on_hand) VALUES (?, ?, ?)",
+            [corner_id, goods_id, delta],
+        )
+        on_hand = delta
     db.execute(
         "INSERT INTO stock_entries (corner_id, goods_id, delta, kind, source, note, actor,"
         " redemption_id, request_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -114,9 +120,7 @@ def add_stock_entry(
             timestamp(),
         ],
     )
-    return db.execute(
-        "SELECT on_hand FROM stock WHERE corner_id = ? AND goods_id = ?", [corner_id, goods_id]
-    ).fetchone()[0]
+    return on_hand
 
 
 def add_goods(

@@ -39,11 +39,12 @@ def add_points_entry(
     A debit is a guarded update that changes no row when the balance would go below zero; then
     ``insufficient_points`` is raised. Returns (entry id, new balance).
     """
-    cursor = db.execute(
-        "UPDATE members SET balance = balance + ? WHERE id = ? AND balance + ? >= 0",
+    updated = db.execute(
+        "UPDATE members SET balance = balance + ? WHERE id = ? AND balance + ? >= 0"
+        " RETURNING balance",
         [delta, member_id, delta],
-    )
-    if cursor.rowcount != 1:
+    ).fetchall()
+    if not updated:
         balance = db.execute("SELECT balance FROM members WHERE id = ?", [member_id]).fetchone()[0]
         raise CornerError("insufficient_points", balance=balance, needed=-delta)
     entry_id = db.execute(
@@ -61,8 +62,7 @@ def add_points_entry(
             timestamp(),
         ],
     ).lastrowid
-    balance = db.execute("SELECT balance FROM members WHERE id = ?", [member_id]).fetchone()[0]
-    return entry_id, balance
+    return entry_id, updated[0][0]
 
 
 def _change_points(

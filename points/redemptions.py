@@ -73,7 +73,8 @@ def redeem(
     wanted = normalise_items(items)
 
     def action(request_id: str) -> dict:
-        member_id, card_id, corner_id = live_session(db, session)
+        live = live_session(db, session)
+        member_id, card_id, corner_id = live.member_id, live.card_id, live.corner_id
         lines, total = [], 0
         for goods_id, quantity in wanted:
             row = db.execute(
@@ -117,9 +118,7 @@ def redeem(
                 " VALUES (?, ?, ?, ?)",
                 [redemption_id, line["goods_id"], line["quantity"], line["points_each"]],
             )
-        number, name = db.execute(
-            "SELECT number, name FROM members WHERE id = ?", [member_id]
-        ).fetchone()
+        number, name = live.member_number, live.member_name
         return {
             "id": redemption_id,
             "member_number": number,

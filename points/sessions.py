@@ -1,20 +1,28 @@
-"""Kiosk sessions: opened by a valid card, short-lived, and the only way to spend points."""
+"""Kiosk sessions: opened by a valid card, short-lived, and the only way to spend points.
+
+A session is a signed token: ``<card>.<corner>.<expires>.<nonce>.<signature>``, HMAC-SHA256 with
+a key made when the database was created (table ``instance_keys``). Opening one writes nothing,
+so a scan costs a read, not a transaction with an fsync. Spending re-checks the card and the
+member inside the spending transaction, and a session ended early is listed in
+``ended_sessions`` until it would have expired anyway.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
 
 import sqlite_utils
 
-from points.clock import timestamp
 from points.db import transaction
 from points.errors import CornerError
 
 DEFAULT_TTL_SECONDS = 300
-# ended and expired sessions are kept this long (for support questions), then dropped
-_KEEP_SECONDS = 7 * 24 * 3600
+MAX_TOKEN_LENGTH = 120
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,32 @@ class Session:
     expires_in: int
 
 
+@dataclass(frozen=True)
+class LiveSession:
+    member_id: int
+    member_number: str
+    member_name: str
+    card_id: int
+    corner_id: int
+
+
+def _session_key(db: sqlite_utils.Database) -> bytes:
+    key = getattr(db, "_corner_session_key", None)
+    if key is None:
+        key = db.execute("SELECT key FROM instance_keys WHERE name = 'session'").fetchone()[0]
+        db._corner_session_key = key  # read once per connection
+    return key
+
+
+def _sign(db: sqlite_utils.Database, body: str) -> str:
+    mac = hmac.new(_session_key(db), body.encode(), hashlib.sha256).digest()[:18]
+    return base64.urlsafe_b64encode(mac).decode()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def open_session(
     db: sqlite_utils.Database,
     *,
@@ -34,56 +68,74 @@ def open_session(
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
 ) -> Session:
     """Open a session for the holder of a card, if the card and its member are in good standing."""
+    row = db.execute(
+        "SELECT c.status, m.number, m.name, m.status, m.balance FROM cards c"
+        " JOIN members m ON m.id = c.member_id WHERE c.id = ?",
+        [card_id],
+    ).fetchone()
+    if row is None:
+        raise CornerError("card_unknown")
+    card_status, number, name, member_status, balance = row
+    if card_status != "active":
+        raise CornerError("card_revoked", status=card_status)
+    if member_status != "active":
+        raise CornerError("member_inactive", number=number)
+    if not db.execute("SELECT 1 FROM corners WHERE id = ?", [corner_id]).fetchone():
+        raise CornerError("corner_unknown", corner=corner_id)
+    body = f"{card_id}.{corner_id}.{int(time.time()) + ttl_seconds}.{secrets.token_hex(6)}"
+    return Session(f"{body}.{_sign(db, body)}", number, name, balance, ttl_seconds)
+
+
+def end_session(db: sqlite_utils.Database, *, token: object) -> None:
+    """End a session (the member walked away or tapped Finish); unknown tokens are ignored."""
+    parsed = _parse(db, token)
+    if parsed is None:
+        return
+    now = time.time()
     with transaction(db):
-        row = db.execute(
-            "SELECT c.status, m.id, m.number, m.name, m.status, m.balance FROM cards c"
-            " JOIN members m ON m.id = c.member_id WHERE c.id = ?",
-            [card_id],
-        ).fetchone()
-        if row is None:
-            raise CornerError("card_unknown")
-        card_status, member_id, number, name, member_status, balance = row
-        if card_status != "active":
-            raise CornerError("card_revoked", status=card_status)
-        if member_status != "active":
-            raise CornerError("member_inactive", number=number)
-        if not db.execute("SELECT 1 FROM corners WHERE id = ?", [corner_id]).fetchone():
-            raise CornerError("corner_unknown", corner=corner_id)
-        token = secrets.token_urlsafe(24)
-        now = time.time()
-        db.execute("DELETE FROM kiosk_sessions WHERE expires < ?", [now - _KEEP_SECONDS])
+        db.execute("DELETE FROM ended_sessions WHERE expires < ?", [now])
         db.execute(
-            "INSERT INTO kiosk_sessions (token, member_id, card_id, corner_id, created, expires)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [token, member_id, card_id, corner_id, timestamp(), now + ttl_seconds],
+            "INSERT OR IGNORE INTO ended_sessions (token_digest, expires) VALUES (?, ?)",
+            [_digest(token), parsed[2]],
         )
-    return Session(token, number, name, balance, ttl_seconds)
 
 
-def end_session(db: sqlite_utils.Database, *, token: str) -> None:
-    """End a session (the member walked away or logged out); unknown tokens are ignored."""
-    with transaction(db):
-        db.execute("UPDATE kiosk_sessions SET ended = 1 WHERE token = ?", [str(token)])
+def _parse(db: sqlite_utils.Database, token: object) -> tuple[int, int, int] | None:
+    """(card id, corner id, expires) of a well-signed token, else None."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    body, _, signature = token.rpartition(".")
+    parts = body.split(".")
+    if len(parts) != 4 or not all(part.isdigit() for part in parts[:3]):
+        return None
+    if not hmac.compare_digest(signature, _sign(db, body)):
+        return None
+    return int(parts[0]), int(parts[1]), int(parts[2])
 
 
-def live_session(db: sqlite_utils.Database, token: object) -> tuple[int, int, int]:
-    """(member id, card id, corner id) of a live session whose card still holds; inside a write.
+def live_session(db: sqlite_utils.Database, token: object) -> LiveSession:
+    """The live session's member, card and corner, if its card still holds; inside a write.
 
     Checked at the moment of spending: a card revoked or a member deactivated after the scan
     stops the session too.
     """
-    if not isinstance(token, str) or not 0 < len(token) <= 100:
+    parsed = _parse(db, token)
+    if parsed is None or parsed[2] < time.time():
+        raise CornerError("session_expired")
+    card_id, corner_id, _expires = parsed
+    if db.execute(
+        "SELECT 1 FROM ended_sessions WHERE token_digest = ?", [_digest(token)]
+    ).fetchone():
         raise CornerError("session_expired")
     row = db.execute(
-        "SELECT s.member_id, s.card_id, s.corner_id, s.expires, s.ended, c.status, m.status"
-        " FROM kiosk_sessions s JOIN cards c ON c.id = s.card_id"
-        " JOIN members m ON m.id = s.member_id WHERE s.token = ?",
-        [token],
+        "SELECT c.member_id, c.status, m.status, m.number, m.name FROM cards c"
+        " JOIN members m ON m.id = c.member_id WHERE c.id = ?",
+        [card_id],
     ).fetchone()
-    if row is None or row[4] or row[3] < time.time():
+    if row is None:
         raise CornerError("session_expired")
-    if row[5] != "active":
-        raise CornerError("card_revoked", status=row[5])
-    if row[6] != "active":
+    if row[1] != "active":
+        raise CornerError("card_revoked", status=row[1])
+    if row[2] != "active":
         raise CornerError("member_inactive")
-    return row[0], row[1], row[2]
+    return LiveSession(row[0], row[3], row[4], card_id, corner_id)

@@ -36,7 +36,9 @@ def db(instance):
 
 @pytest.fixture
 def app(instance):
-    return create_app(instance, {"TESTING": True})
+    app = create_app(instance, {"TESTING": True})
+    yield app
+    app.extensions["corner_connections"].close_all()
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """Redemptions, reversals, restocking and sessions."""
 
-import time
 
 import pytest
 
@@ -153,9 +152,14 @@ def test_expired_or_ended_session_cannot_spend(db, shop):
     items = [{"goods_id": slippers.id, "quantity": 1}]
     ended = session_for(db)
     end_session(db, token=ended)
-    expired = session_for(db, ttl_seconds=1)
-    db.execute("UPDATE kiosk_sessions SET expires = ? WHERE token = ?", [time.time() - 1, expired])
-    for token in (ended, expired, "no-such-session", None, 42, "x" * 200):
+    expired = session_for(db, ttl_seconds=-1)
+    valid = session_for(db)
+    body, _, signature = valid.rpartition(".")
+    card, corner, expires, nonce = body.split(".")
+    longer = f"{card}.{corner}.{int(expires) + 9999}.{nonce}.{signature}"
+    forged = valid[:-2] + ("AA" if not valid.endswith("AA") else "BB")
+    tokens = (ended, expired, longer, forged, "no-such-session", None, 42, "x" * 200, "1.1.1.1.x")
+    for token in tokens:
         with pytest.raises(CornerError) as refused:
             redeem(db, session=token, request_id=rid(), items=items)
         assert refused.value.code == "session_expired"

@@ -129,16 +129,20 @@ CREATE TABLE stock_entries (
 );
 CREATE INDEX stock_entries_goods ON stock_entries (corner_id, goods_id);
 
--- short-lived kiosk sessions: the only way to spend points
-CREATE TABLE kiosk_sessions (
-    token TEXT PRIMARY KEY,
-    member_id INTEGER NOT NULL REFERENCES members (id),
-    card_id INTEGER NOT NULL REFERENCES cards (id),
-    corner_id INTEGER NOT NULL REFERENCES corners (id),
-    created TEXT NOT NULL,
-    expires REAL NOT NULL,             -- unix time
-    ended INTEGER NOT NULL DEFAULT 0 CHECK (ended IN (0, 1))
+-- kiosk sessions are signed tokens (points/sessions.py): nothing is written when a card is
+-- scanned; a session ended early (the member tapped Finish, the idle timeout) is listed here
+CREATE TABLE ended_sessions (
+    token_digest TEXT PRIMARY KEY,
+    expires REAL NOT NULL              -- unix time after which the token is dead anyway
 );
+CREATE INDEX ended_sessions_expires ON ended_sessions (expires);
+
+-- keys made when the database is created: the session key signs kiosk session tokens
+CREATE TABLE instance_keys (
+    name TEXT PRIMARY KEY,
+    key BLOB NOT NULL CHECK (length(key) >= 32)
+);
+INSERT INTO instance_keys (name, key) VALUES ('session', randomblob(32));
 
 -- the first outcome of every state-changing request, returned again on a repeat
 CREATE TABLE requests (

@@ -1,0 +1,96 @@
+"""Kiosks: named machines at a corner whose reader agents forward card taps with a token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from points.clock import timestamp
+from points.db import transaction
+from points.errors import CornerError
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    name: str
+    corner_id: int
+    revoked: bool = False
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_kiosk_name(name: object) -> str:
+    """Kiosk names are 1-40 lower-case letters, digits and dashes (``corner-2``)."""
+    text = str(name or "").strip().lower()
+    if not _NAME.match(text):
+        raise CornerError("invalid_request", field="kiosk")
+    return text
+
+
+def add_kiosk(db: sqlite_utils.Database, *, name: str, corner_id: int = 1) -> tuple[Kiosk, str]:
+    """Register a kiosk and make its token; the token is shown once and stored only as a digest.
+
+    No request id: the name is the natural key, and a repeat is refused as ``kiosk_exists``
+    (remembering the outcome would mean storing the token itself).
+    """
+    name = normalise_kiosk_name(name)
+    token = secrets.token_urlsafe(24)
+    with transaction(db):
+        if db.execute("SELECT 1 FROM kiosks WHERE name = ?", [name]).fetchone():
+            raise CornerError("kiosk_exists", kiosk=name)
+        if not db.execute("SELECT 1 FROM corners WHERE id = ?", [corner_id]).fetchone():
+            raise CornerError("corner_unknown", corner=corner_id)
+        db.execute(
+            "INSERT INTO kiosks (name, corner_id, token_digest, created) VALUES (?, ?, ?, ?)",
+            [name, corner_id, _digest(token), timestamp()],
+        )
+    return Kiosk(name, corner_id), token
+
+
+def revoke_kiosk(db: sqlite_utils.Database, *, name: str) -> Kiosk:
+    """Stop a kiosk's token from working (a stolen kiosk machine); revoking twice is harmless."""
+    name = normalise_kiosk_name(name)
+    with transaction(db):
+        row = db.execute("SELECT corner_id FROM kiosks WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise CornerError("kiosk_unknown", kiosk=name)
+        db.execute(
+            "UPDATE kiosks SET revoked = coalesce(revoked, ?) WHERE name = ?", [timestamp(), name]
+        )
+    return Kiosk(name, row[0], revoked=True)
+
+
+def list_kiosks(db: sqlite_utils.Database) -> list[Kiosk]:
+    """Every kiosk, by name."""
+    rows = db.execute("SELECT name, corner_id, revoked IS NOT NULL FROM kiosks ORDER BY name")
+    return [Kiosk(name, corner, bool(revoked)) for name, corner, revoked in rows]
+
+
+def authenticate_kiosk(db: sqlite_utils.Database, *, name: object, token: object) -> Kiosk:
+    """The kiosk whose current token this is, or ``kiosk_unauthorized`` (never says which part)."""
+    try:
+        name = normalise_kiosk_name(name)
+    except CornerError:
+        raise CornerError("kiosk_unauthorized") from None
+    row = db.execute(
+        "SELECT corner_id, token_digest, revoked FROM kiosks WHERE name = ?", [name]
+    ).fetchone()
+    given = _digest(token) if isinstance(token, str) and len(token) < 200 else ""
+    if row is None or row[2] is not None or not hmac.compare_digest(row[1], given):
+        raise CornerError("kiosk_unauthorized")
+    return Kiosk(name, row[0])
+
+
+def kiosk_is_active(db: sqlite_utils.Database, name: str) -> bool:
+    """Is there a kiosk of this name whose token has not been revoked?"""
+    row = db.execute("SELECT revoked IS NULL FROM kiosks WHERE name = ?", [name]).fetchone()
+    return bool(row and row[0])
