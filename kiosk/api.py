@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import queue
 from dataclasses import asdict
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from cards.credentials import scan as scan_card
-from kiosk.app import current_instance, get_db
+from cards.nfc import ReaderStatus, normalise_uid
+from kiosk.app import current_instance, get_db, is_loopback, page_channel, page_corner
+from kiosk.readers import LOCAL
 from points.errors import CornerError
 from points.goods import catalog as corner_catalog
+from points.kiosks import authenticate_kiosk, kiosk_is_active
 from points.redemptions import redeem as redeem_goods
 from points.sessions import end_session
 
@@ -26,6 +31,7 @@ STATUS = {
     "card_unknown": 403,
     "card_revoked": 403,
     "member_inactive": 403,
+    "kiosk_unauthorized": 403,
     "request_conflict": 409,
     "internal_error": 500,
 }
@@ -104,7 +110,7 @@ def scan():
 
 @blueprint.get("/kiosk/catalog")
 def catalog():
-    goods = corner_catalog(get_db(), corner_id=current_instance().settings.corner)
+    goods = corner_catalog(get_db(), corner_id=page_corner())
     return jsonify(
         {
             "goods": [
@@ -138,4 +144,87 @@ def redeem():
 @blueprint.post("/kiosk/logout")
 def logout():
     end_session(get_db(), token=_json_body().get("session", ""))
+    return jsonify({"ok": True})
+
+
+# -- card taps: server-sent events to the page, taps and reader status from agents -------------
+
+KEEPALIVE_SECONDS = 5  # waitress notices a closed page only when it writes
+
+
+def _sse(event: dict) -> str:
+    return f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+
+@blueprint.get("/kiosk/events")
+def events():
+    """The page's stream of card taps and reader status (one waitress thread per open page)."""
+    channel = page_channel()
+    if channel is None or (channel != LOCAL and not kiosk_is_active(get_db(), channel)):
+        raise CornerError("kiosk_unauthorized")
+    hub = current_app.extensions["card_hub"]
+    subscription = hub.subscribe(channel)
+    status = hub.status(channel)
+
+    @stream_with_context
+    def stream():
+        try:
+            yield "retry: 2000\n\n"
+            yield _sse({"type": "status", **status.as_dict()})
+            while True:
+                try:
+                    event = subscription.get(timeout=KEEPALIVE_SECONDS)
+                except queue.Empty:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield _sse(event)
+        finally:
+            hub.unsubscribe(channel, subscription)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(stream(), mimetype="text/event-stream", headers=headers)
+
+
+@blueprint.get("/kiosk/status")
+def status():
+    """Which card readers are live for this page's kiosk."""
+    channel = page_channel()
+    if channel is None:
+        raise CornerError("kiosk_unauthorized")
+    hub = current_app.extensions["card_hub"]
+    answer = {"kiosk": channel, **hub.status(channel).as_dict()}
+    if is_loopback() and channel in hub.last_unknown_uid:
+        answer["last_unknown_uid"] = hub.last_unknown_uid[channel]  # for staff binding a card
+    return jsonify(answer)
+
+
+def _agent():
+    """The kiosk whose reader agent sent this request (Authorization: Bearer TOKEN)."""
+    header = request.headers.get("Authorization", "")
+    token = header[len("Bearer ") :] if header.startswith("Bearer ") else None
+    return authenticate_kiosk(get_db(), name=_json_body().get("kiosk"), token=token)
+
+
+@blueprint.post("/kiosk/tap")
+def tap():
+    """A remote reader agent forwards a card tap to its own kiosk's page alone."""
+    kiosk = _agent()
+    body = _json_body()
+    uid = None if body.get("error") else normalise_uid(body.get("uid"))
+    hub = current_app.extensions["card_hub"]
+    delivered = hub.tap(kiosk.name, corner_id=kiosk.corner_id, uid=uid, error=body.get("error"))
+    return jsonify({"ok": True, "delivered": delivered})
+
+
+@blueprint.post("/kiosk/reader-status")
+def reader_status():
+    """A remote reader agent reports its readers (on change and as a heartbeat)."""
+    kiosk = _agent()
+    body = _json_body()
+    readers = body.get("readers")
+    service = body.get("service")
+    if service not in ("running", "unavailable") or not isinstance(readers, list):
+        raise CornerError("invalid_request", field="readers")
+    readers = tuple(str(name)[:200] for name in readers[:16])
+    current_app.extensions["card_hub"].set_status(kiosk.name, ReaderStatus(service, readers))
     return jsonify({"ok": True})

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import threading
 from pathlib import Path
 
-from flask import Flask, current_app, redirect, request, send_from_directory, url_for
+from flask import Flask, current_app, redirect, request, send_from_directory, session, url_for
 from flask_babel import Babel
 
 from kiosk.instance import LANGUAGES, Instance, open_instance
@@ -17,9 +20,14 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
     if not isinstance(instance, Instance):
         instance = open_instance(Path(instance))
     app = Flask(__name__, instance_path=str(instance.path.resolve()))
+    secret = instance.secret()
     app.config.from_mapping(
         CORNER_INSTANCE=instance,
-        CARD_SECRET=instance.secret(),
+        CARD_SECRET=secret,
+        # signs the cookie that binds a remote kiosk's page; derived, so it survives restarts
+        SECRET_KEY=hmac.new(secret.key, b"flask session", hashlib.sha256).hexdigest(),
+        SESSION_COOKIE_SAMESITE="Strict",
+        PERMANENT_SESSION_LIFETIME=3600 * 24 * 365,
         BABEL_DEFAULT_LOCALE=instance.settings.language,
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -36,6 +44,10 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
     Babel(app, locale_selector=select_locale)
 
     app.extensions["corner_connections"] = Connections(instance.database)
+
+    from kiosk.readers import CardHub
+
+    app.extensions["card_hub"] = CardHub(instance, secret)
 
     @app.get("/")
     def index():
@@ -98,3 +110,25 @@ class Connections:
 def get_db():
     """This thread's database connection, opened on first use."""
     return current_app.extensions["corner_connections"].get()
+
+
+def is_loopback() -> bool:
+    """Is this request from this machine (where its own card readers are)?"""
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def page_channel() -> str | None:
+    """Which card taps this page may see: its bound kiosk's, this machine's, or none."""
+    from kiosk.readers import LOCAL
+
+    if session.get("kiosk"):
+        return session["kiosk"]
+    return LOCAL if is_loopback() else None
+
+
+def page_corner() -> int:
+    """The corner whose stock this page shows: its bound kiosk's, else the instance's."""
+    return session.get("kiosk_corner") or current_instance().settings.corner

@@ -26,6 +26,7 @@ idle_seconds = 60      # the kiosk forgets the member after this long without a 
 session_seconds = 300  # a card scan is good for spending points this long at most
 corner = 1             # which exchange corner this server's kiosk belongs to
 demo = false           # true shows the demo cards page (never on a real corner)
+reader = true          # watch this machine's PC/SC card readers for NFC cards
 """
 
 
@@ -40,6 +41,7 @@ class Settings:
     session_seconds: int = 300
     corner: int = 1
     demo: bool = False
+    reader: bool = True
 
 
 @dataclass(frozen=True)

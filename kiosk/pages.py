@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 
 from cards.qr import qr_png
@@ -10,6 +19,7 @@ from cards.token import make_token
 from kiosk.app import current_instance, get_db
 from kiosk.i18n import kiosk_strings
 from points.errors import CornerError
+from points.kiosks import authenticate_kiosk
 from points.members import current_qr_card, get_member, list_members
 
 blueprint = Blueprint("kiosk", __name__, url_prefix="/kiosk")
@@ -17,6 +27,8 @@ blueprint = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
 @blueprint.get("")
 def start():
+    if "kiosk" in request.args:
+        return bind_kiosk()
     settings = current_instance().settings
     return render_template(
         "kiosk/kiosk.html",
@@ -26,6 +38,21 @@ def start():
         strings=kiosk_strings(),
         demo=settings.demo,
     )
+
+
+def bind_kiosk():
+    """``/kiosk?kiosk=NAME&key=TOKEN`` binds this browser to a remote kiosk (its card taps)."""
+    try:
+        kiosk = authenticate_kiosk(
+            get_db(), name=request.args.get("kiosk"), token=request.args.get("key")
+        )
+    except CornerError:
+        abort(403)
+    session.permanent = True
+    session["kiosk"], session["kiosk_corner"] = kiosk.name, kiosk.corner_id
+    # redirect, so the token leaves the address bar and the browser history
+    language = request.args.get("lang")
+    return redirect(url_for("kiosk.start", **({"lang": language} if language else {})))
 
 
 def _demo_only() -> None:

@@ -12,8 +12,9 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 
 # python3-dev, gcc and libpcsclite-dev build pyscard; pcscd talks to NFC readers;
+# libccid drives USB readers such as the ACR122U;
 # fonts-noto-cjk draws the Chinese text (without a CJK font every character is a box).
-packages=(python3 python3-venv python3-dev gcc libpcsclite-dev pcscd fonts-noto-cjk fontconfig)
+packages=(python3 python3-venv python3-dev gcc libpcsclite-dev pcscd libccid fonts-noto-cjk fontconfig)
 if [ "$with_tests" = 1 ]; then
   packages+=(vsmartcard-vpcd)
   # Debian calls the browser chromium; older Ubuntu releases chromium-browser

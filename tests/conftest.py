@@ -15,6 +15,7 @@ import requests
 from kiosk.app import create_app
 from kiosk.instance import init_instance
 from points.db import connect
+from tests.pcsc import cards_on_readers, running_pcscd
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -60,8 +61,8 @@ def corner_command(*args: str) -> list[str]:
 class Server:
     """A real ``corner serve`` in a subprocess, on a free loopback port."""
 
-    def __init__(self, instance_path: Path, threads: int = 16) -> None:
-        self.port = free_port()
+    def __init__(self, instance_path: Path, threads: int = 16, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(instance_path / "serve.log", "w+b")  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -113,3 +114,15 @@ def serve(instance):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def pcscd():
+    """A real pcscd with the vpcd virtual readers, for one test module (it starts in ~15 ms)."""
+    yield from running_pcscd()
+
+
+@pytest.fixture
+def cards(pcscd):
+    """Lay virtual cards on the readers: ``cards.lay(uid, reader=0)``; all taken away after."""
+    yield from cards_on_readers(pcscd)

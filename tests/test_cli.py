@@ -133,3 +133,29 @@ def test_demo_fills_once_and_refuses_real_data(tmp_path):
     corner(real, "init")
     corner(real, "members", "add", "--number", "QZ1", "--name", "王五")
     assert_one_line_error(corner(real, "demo", "--no-serve", ok=False))
+
+
+def test_cards_bind_list_revoke_and_kiosks(tmp_path):
+    path = tmp_path / "corner"
+    corner(path, "init")
+    corner(path, "members", "add", "--number", "QZ1", "--name", "王五")
+    assert "04A1B2C3" in corner(path, "cards", "bind", "QZ1", "--uid", "04:a1:b2:c3").stdout
+    assert_one_line_error(
+        corner(path, "cards", "bind", "QZ1", "--uid", "04A1B2C3", ok=False), "card_in_use"
+    )
+    assert_one_line_error(
+        corner(path, "cards", "bind", "QZ1", "--uid", "xyz", ok=False), "card_invalid"
+    )
+    listed = corner(path, "cards", "list", "QZ1").stdout.splitlines()
+    assert [line.split("\t")[1:] for line in listed] == [
+        ["nfc", "active", "04A1B2C3"],
+        ["qr", "active", ""],
+    ]
+    serial = listed[0].split("\t")[0]
+    assert "挂失" in corner(path, "cards", "revoke", serial).stdout
+    assert "\trevoked\t" in corner(path, "cards", "list", "QZ1").stdout
+    added = corner(path, "kiosks", "add", "corner-2").stdout.splitlines()
+    assert len(added[-1]) >= 32
+    assert_one_line_error(corner(path, "kiosks", "add", "corner-2", ok=False), "kiosk_exists")
+    corner(path, "kiosks", "revoke", "corner-2")
+    assert corner(path, "kiosks", "list").stdout.strip() == "corner-2\t1\trevoked"

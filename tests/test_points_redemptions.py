@@ -1,6 +1,5 @@
 """Redemptions, reversals, restocking and sessions."""
 
-
 import pytest
 
 from points.check import check

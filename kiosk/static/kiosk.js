@@ -54,27 +54,100 @@
   function showBusy(text) { $("busy-text").textContent = text; $("busy").hidden = false; }
   function hideBusy() { $("busy").hidden = true; }
 
-  // ---- scanning ----
+  // ---- scanning: a QR token typed by the scanner, or an NFC tap pushed by the server ----
   async function scan(credential) {
     showBusy(T.reading);
     try {
-      const [session, catalog] = await Promise.all([
-        api("POST", "/api/kiosk/scan", { credential: credential }),
-        api("GET", "/api/kiosk/catalog"),
-      ]);
-      if (state.session && state.session !== session.session) endSession();
+      arrived(await api("POST", "/api/kiosk/scan", { credential: credential }));
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  // A card was accepted and the server opened a session for its member.
+  function arrived(session) {
+    if (state.member && state.member.number === session.member.number) {
+      endSession(session.session);  // the same card again: keep the cart and the first session
+      hideBusy();
+      return;
+    }
+    if (state.member) {
+      askSwitch(session);  // a different member's card: only after a confirmation
+      return;
+    }
+    enter(session);
+  }
+
+  async function enter(session) {
+    showBusy(T.reading);
+    try {
+      const catalog = await api("GET", "/api/kiosk/catalog");
+      if (state.session && state.session !== session.session) endSession(state.session);
       state.session = session.session;
       state.member = session.member;
       state.balance = session.balance;
       state.goods = catalog.goods;
       state.cart = new Map();
+      state.requestId = null;
       hideBusy();
       $("error").hidden = true;
+      $("switch").hidden = true;
       renderMember();
       show("member");
     } catch (error) {
+      endSession(session.session);
       showError(error);
     }
+  }
+
+  let pendingSwitch = null;
+  function askSwitch(session) {
+    hideBusy();
+    if (pendingSwitch) endSession(pendingSwitch.session);
+    pendingSwitch = session;
+    $("switch-text").textContent = fill(T.switch_question, session.member.name);
+    $("switch").hidden = false;
+    $("switch-no").focus();
+  }
+  $("switch-yes").addEventListener("click", () => {
+    const session = pendingSwitch;
+    pendingSwitch = null;
+    $("switch").hidden = true;
+    if (session) enter(session);
+  });
+  $("switch-no").addEventListener("click", () => {
+    if (pendingSwitch) endSession(pendingSwitch.session);
+    pendingSwitch = null;
+    $("switch").hidden = true;
+  });
+
+  // ---- NFC taps and reader status, pushed by the server (server-sent events) ----
+  function showReaders(status) {
+    const line = $("reader-status");
+    if (status.service === "off") { line.hidden = true; return; }
+    const ready = status.service === "running" && status.readers.length > 0;
+    line.textContent = ready ? T.reader_ready : T.reader_missing;
+    line.className = "reader-status " + (ready ? "ready" : "missing");
+    line.dataset.state = ready ? "ready" : "missing";
+    line.hidden = false;
+  }
+
+  async function listenForTaps() {
+    try {
+      showReaders(await api("GET", "/api/kiosk/status"));
+    } catch (error) {
+      return;  // a page on another machine that is not bound to a kiosk: QR cards only
+    }
+    // EventSource reconnects by itself (the server asks for 2 s) after a server restart
+    const source = new EventSource(apiUrl("/api/kiosk/events"));
+    source.addEventListener("status", (event) => showReaders(JSON.parse(event.data)));
+    source.addEventListener("member", (event) => { touched(); arrived(JSON.parse(event.data)); });
+    source.addEventListener("card_error", (event) => {
+      touched();
+      const code = JSON.parse(event.data).code;
+      showError({ code: code, message: T["error_" + code] || T.error_card_invalid });
+    });
+    window.kioskEvents = source;  // for tests: readyState tells whether taps can arrive
   }
 
   let buffer = "";
@@ -301,14 +374,17 @@
   $("error-ok").addEventListener("click", () => { $("error").hidden = true; });
 
   // ---- forgetting the member ----
-  function endSession() {
-    if (!state.session) return;
-    const body = JSON.stringify({ session: state.session });
+  function endSession(token) {
+    if (!token) return;
+    const body = JSON.stringify({ session: token });
     navigator.sendBeacon(apiUrl("/api/kiosk/logout"), new Blob([body], { type: "application/json" }));
   }
 
   function forget() {
-    endSession();
+    endSession(state.session);
+    if (pendingSwitch) endSession(pendingSwitch.session);
+    pendingSwitch = null;
+    $("switch").hidden = true;
     state.session = null;
     state.member = null;
     state.balance = 0;
@@ -353,6 +429,7 @@
   }, 250);
 
   show("start");
+  listenForTaps();
   // demo cards page: "try this card" comes here with #scan=TOKEN
   const match = location.hash.match(/^#scan=(.+)$/);
   if (match) {

@@ -31,7 +31,7 @@ CREATE TABLE cards (
     id INTEGER PRIMARY KEY,            -- the card's serial, printed into its QR token
     member_id INTEGER NOT NULL REFERENCES members (id),
     kind TEXT NOT NULL CHECK (kind IN ('qr', 'nfc')),
-    uid TEXT UNIQUE,                   -- NFC UID, upper-case hex; NULL for QR cards
+    uid TEXT,                          -- NFC UID, upper-case hex; NULL for QR cards
     status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked', 'replaced')),
     issued TEXT NOT NULL,
     ended TEXT,
@@ -39,6 +39,9 @@ CREATE TABLE cards (
 );
 -- a member holds at most one current QR card: reissuing replaces the old one
 CREATE UNIQUE INDEX cards_one_active_qr ON cards (member_id) WHERE kind = 'qr' AND status = 'active';
+-- an NFC card is bound to one member at a time; a revoked UID may be bound again later
+CREATE UNIQUE INDEX cards_one_active_uid ON cards (uid) WHERE uid IS NOT NULL AND status = 'active';
+CREATE INDEX cards_uid ON cards (uid);
 
 CREATE TABLE corners (
     id INTEGER PRIMARY KEY,

@@ -1,0 +1,144 @@
+"""Card taps to kiosk pages: a hub of channels that server-sent event streams listen on.
+
+A channel is a kiosk: "local" for pages opened on this machine (fed by this server's own reader
+service), or a kiosk's name for a page bound to that kiosk (fed by its remote reader agent).
+A tap opens a session through the same core path as a QR scan and pushes the result to the
+channel's pages only.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from cards.credentials import scan
+from cards.nfc import NFC_PREFIX, CardEvent, ReaderService, ReaderStatus
+from points.db import connect
+from points.errors import CornerError
+
+log = logging.getLogger(__name__)
+
+LOCAL = "local"
+# a remote agent repeats its status this often; silence for STALE_AFTER means it is gone
+AGENT_HEARTBEAT_SECONDS = 20
+STALE_AFTER_SECONDS = 3 * AGENT_HEARTBEAT_SECONDS
+
+
+@dataclass
+class _ChannelStatus:
+    status: ReaderStatus
+    updated: float
+
+
+class CardHub:
+    """Subscribers per channel, reader status per channel, and the handling of taps."""
+
+    def __init__(self, instance, secret) -> None:
+        self.instance = instance
+        self.secret = secret
+        self._lock = threading.Lock()
+        self._subscribers: dict[str, list[queue.Queue]] = {}
+        self._status: dict[str, _ChannelStatus] = {}
+        self.last_unknown_uid: dict[str, str] = {}
+
+    # -- subscribers --------------------------------------------------------------------------
+    def subscribe(self, channel: str) -> queue.Queue:
+        events: queue.Queue = queue.Queue(maxsize=100)
+        with self._lock:
+            self._subscribers.setdefault(channel, []).append(events)
+        return events
+
+    def unsubscribe(self, channel: str, events: queue.Queue) -> None:
+        with self._lock:
+            listeners = self._subscribers.get(channel, [])
+            if events in listeners:
+                listeners.remove(events)
+
+    def subscribers(self, channel: str) -> int:
+        with self._lock:
+            return len(self._subscribers.get(channel, []))
+
+    def publish(self, channel: str, event: dict) -> int:
+        """Send an event to every page listening on the channel; returns how many got it."""
+        with self._lock:
+            listeners = list(self._subscribers.get(channel, []))
+        for events in listeners:
+            try:
+                events.put_nowait(event)
+            except queue.Full:  # a page that stopped reading; it reconnects and catches up
+                pass
+        return len(listeners)
+
+    # -- reader status --------------------------------------------------------------------------
+    def set_status(self, channel: str, status: ReaderStatus) -> None:
+        with self._lock:
+            previous = self._status.get(channel)
+            self._status[channel] = _ChannelStatus(status, time.monotonic())
+        if previous is None or previous.status != status:
+            self.publish(channel, {"type": "status", **status.as_dict()})
+
+    def status(self, channel: str) -> ReaderStatus:
+        with self._lock:
+            known = self._status.get(channel)
+        if known is None:
+            return ReaderStatus("unavailable")
+        if channel != LOCAL and time.monotonic() - known.updated > STALE_AFTER_SECONDS:
+            return ReaderStatus("unavailable")  # the agent went quiet
+        return known.status
+
+    # -- taps -----------------------------------------------------------------------------------
+    def tap(self, channel: str, *, corner_id: int, uid: str | None, error: str | None = None):
+        """A card laid on a channel's reader: open a session and tell that channel's pages."""
+        if error is not None or uid is None:
+            log.warning("card on %s could not be read: %s", channel, error)
+            return self.publish(channel, {"type": "card_error", "code": "card_invalid"})
+        if not self.subscribers(channel):
+            log.info("card %s tapped on %s, but no kiosk page is open there", uid, channel)
+            return 0
+        db = connect(self.instance.database, migrate=False)
+        try:
+            session = scan(
+                db,
+                self.secret,
+                NFC_PREFIX + uid,
+                corner_id=corner_id,
+                ttl_seconds=self.instance.settings.session_seconds,
+                trusted_nfc=True,
+            )
+        except CornerError as refused:
+            if refused.code == "card_unknown":
+                # the UID is for staff (to bind the card), never for the member screen
+                self.last_unknown_uid[channel] = uid
+                log.warning("unknown NFC card %s on %s: bind it to a member", uid, channel)
+            return self.publish(channel, {"type": "card_error", "code": refused.code})
+        finally:
+            db.close()
+        return self.publish(
+            channel,
+            {
+                "type": "member",
+                "session": session.token,
+                "member": {"number": session.member_number, "name": session.member_name},
+                "balance": session.balance,
+                "expires_in": session.expires_in,
+            },
+        )
+
+
+def start_local_reader(hub: CardHub) -> ReaderService:
+    """This machine's readers feed the "local" channel (pages opened on this machine)."""
+    corner = hub.instance.settings.corner
+
+    def on_card(event: CardEvent) -> None:
+        if event.kind == "removed":
+            return  # taking the card away does not log the member out mid-redemption
+        try:
+            hub.tap(LOCAL, corner_id=corner, uid=event.uid, error=event.detail)
+        except Exception:  # noqa: BLE001 - a failed tap must not stop the reader
+            log.exception("handling a card tap failed")
+
+    hub.set_status(LOCAL, ReaderStatus("unavailable"))
+    return ReaderService(on_card, lambda status: hub.set_status(LOCAL, status)).start()
