@@ -92,6 +92,7 @@ class CardHub:
     # -- taps -----------------------------------------------------------------------------------
     def tap(self, channel: str, *, corner_id: int, uid: str | None, error: str | None = None):
         """A card laid on a channel's reader: open a session and tell that channel's pages."""
+        event_at = time.time() * 1000  # sent along, so bench/tap.py can time event → painted
         if error is not None or uid is None:
             log.warning("card on %s could not be read: %s", channel, error)
             return self.publish(channel, {"type": "card_error", "code": "card_invalid"})
@@ -124,6 +125,7 @@ class CardHub:
                 "member": {"number": session.member_number, "name": session.member_name},
                 "balance": session.balance,
                 "expires_in": session.expires_in,
+                "reader_event_at": event_at,
             },
         )
 

@@ -94,6 +94,11 @@
       $("switch").hidden = true;
       renderMember();
       show("member");
+      // for bench/tap.py: when the balance was on screen (the frame after the one that drew it)
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        window.kioskPainted = { at: performance.timeOrigin + performance.now(),
+          reader_event_at: session.reader_event_at || null, number: session.member.number };
+      }));
     } catch (error) {
       endSession(session.session);
       showError(error);
