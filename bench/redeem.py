@@ -28,7 +28,6 @@ import math
 import multiprocessing
 import os
 import platform
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -41,12 +40,17 @@ from pathlib import Path
 
 import requests
 
-from cards.token import make_token
-from kiosk.instance import init_instance
-from points.db import connect
-from points.goods import add_goods
-from points.ledger import MAX_POINTS_PER_ENTRY, award_points
-from points.members import add_member, issue_qr_card
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cards.token import make_token  # noqa: E402
+from kiosk.instance import init_instance  # noqa: E402
+from points.db import connect  # noqa: E402
+from points.goods import add_goods  # noqa: E402
+from points.ledger import MAX_POINTS_PER_ENTRY, award_points  # noqa: E402
+from points.members import add_member, issue_qr_card  # noqa: E402
+from tests.conftest import Server as TestServer  # noqa: E402
+from tests.conftest import corner_command  # noqa: E402
 
 GOODS = 8
 PRICE = 1
@@ -92,64 +96,14 @@ def fill_instance(path: Path, *, clients: int, seconds: float) -> tuple[list[str
     return tokens, goods_ids
 
 
-def corner_command(*args: str) -> list[str]:
-    """The ``corner`` console script run by this Python (as tests/conftest.py does)."""
-    return [sys.executable, "-c", "from kiosk.cli import main; main()", *args]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """A real ``corner serve`` subprocess on a free loopback port (as in tests/conftest.py)."""
-
-    def __init__(self, instance_path: Path, threads: int) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(instance_path / "serve.log", "w+b")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            corner_command(
-                "--instance",
-                str(instance_path),
-                "serve",
-                "--port",
-                str(self.port),
-                "--threads",
-                str(threads),
-            ),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(self.url + "/api/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.log.seek(0)
-                raise RuntimeError(f"corner serve did not start: {self.log.read().decode()}")
-            time.sleep(0.05)
+class Server(TestServer):
+    """A real ``corner serve`` subprocess on a free loopback port (tests/conftest.py's)."""
 
     def cpu_seconds(self) -> tuple[float, float]:
         """(user, system) CPU seconds the server process has used so far (from /proc)."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         tick = os.sysconf("SC_CLK_TCK")
         return int(fields[11]) / tick, int(fields[12]) / tick
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 # --- the clients --------------------------------------------------------------------------------
