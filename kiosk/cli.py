@@ -7,71 +7,16 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-import uuid
 from pathlib import Path
 
 import click
 
-from kiosk.instance import (
-    ENV_VARIABLE,
-    Instance,
-    InstanceError,
-    default_path,
-    init_instance,
-    open_instance,
-)
+from kiosk.cli_cards import cards, kiosks, reader
+from kiosk.cli_common import Context, _, _request_id, actor, request_id_option
+from kiosk.instance import ENV_VARIABLE, Instance, InstanceError, init_instance, open_instance
 from points.errors import MESSAGES, CornerError
 
 DEMO_FOLDER = "exchange-corner-demo"
-
-
-class Context:
-    def __init__(self, path: Path | None) -> None:
-        self.explicit = path is not None
-        self.path = path or default_path()
-
-    def instance(self) -> Instance:
-        instance = open_instance(self.path)
-        _language[0] = instance.settings.language
-        return instance
-
-    def db(self):
-        from points.db import connect
-
-        return connect(self.instance().database)
-
-
-_language = ["zh_CN"]  # the opened instance's language, for messages after it was opened
-
-
-def _(msgid: str, /, **values: object) -> str:
-    """Translate a CLI message into the instance's language (zh_CN unless configured)."""
-    from kiosk.i18n import translator
-
-    text = translator(_language[0]).gettext(msgid)
-    return text % values if values else text
-
-
-def request_id_option(function):
-    return click.option(
-        "--request-id",
-        default=None,
-        metavar="ID",
-        help="Request id; a repeat with the same id does nothing twice.",
-    )(function)
-
-
-def _request_id(value: str | None) -> str:
-    return value or f"cli-{uuid.uuid4()}"
-
-
-def actor() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -364,196 +309,6 @@ def reverse(obj, redemption_id, reason, request_id) -> None:
     )
 
 
-@cli.group()
-def cards() -> None:
-    """Members' points cards."""
-
-
-@cards.command("issue")
-@click.argument("number")
-@request_id_option
-@click.pass_obj
-def cards_issue(obj, number, request_id) -> None:
-    """Issue (or reissue) a member's QR card; the old one stops working at once."""
-    from points.members import issue_qr_card
-
-    card = issue_qr_card(obj.db(), number=number, request_id=_request_id(request_id))
-    click.echo(
-        _("Issued QR card %(serial)s to %(number)s", serial=card.id, number=card.member_number)
-    )
-
-
-@cards.command("bind")
-@click.argument("number")
-@click.option("--uid", default=None, help="The NFC card's UID in hex; without it, tap the card.")
-@click.option(
-    "--wait",
-    default=60,
-    show_default=True,
-    type=click.IntRange(1, 3600),
-    help="Seconds to wait for a tap.",
-)
-@request_id_option
-@click.pass_obj
-def cards_bind(obj, number, uid, wait, request_id) -> None:
-    """Bind an NFC card to a member: by UID, or by laying it on this machine's reader."""
-    from cards.nfc import normalise_uid, wait_for_card
-    from points.members import bind_nfc_card, get_member
-
-    db = obj.db()
-    member = get_member(db, number)
-    if uid is None:
-        click.echo(_("Lay the card on the reader…"))
-        event = wait_for_card(timeout=wait)
-        if event is None:
-            raise click.ClickException(_("No card was laid on a reader."))
-        if event.kind != "card":
-            raise click.ClickException(
-                _("The card could not be read: %(detail)s", detail=event.detail)
-            )
-        uid = event.uid
-    card = bind_nfc_card(
-        db, number=member.number, uid=normalise_uid(uid), request_id=_request_id(request_id)
-    )
-    click.echo(
-        _(
-            "Bound NFC card %(uid)s to %(number)s %(name)s",
-            uid=card.uid,
-            number=member.number,
-            name=member.name,
-        )
-    )
-
-
-@cards.command("revoke")
-@click.argument("serial", type=int)
-@request_id_option
-@click.pass_obj
-def cards_revoke(obj, serial, request_id) -> None:
-    """Revoke a lost card by its serial (see `corner cards list`); it stops working at once."""
-    from points.members import revoke_card
-
-    card = revoke_card(obj.db(), card_id=serial, request_id=_request_id(request_id))
-    click.echo(
-        _("Card %(serial)s of %(number)s is revoked", serial=card.id, number=card.member_number)
-    )
-
-
-@cards.command("list")
-@click.argument("number")
-@click.pass_obj
-def cards_list(obj, number) -> None:
-    """A member's cards: serial, kind, status, UID."""
-    from points.members import list_cards
-
-    for card in list_cards(obj.db(), number):
-        click.echo(f"{card.id}\t{card.kind}\t{card.status}\t{card.uid or ''}")
-
-
-@cards.command("qr")
-@click.argument("number")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="PNG file to write (default NUMBER.png).",
-)
-@click.option("--text", is_flag=True, help="Print the token instead of writing a PNG.")
-@click.pass_obj
-def cards_qr(obj, number, output, text) -> None:
-    """Write a member's current QR card as PNG."""
-    from cards.qr import qr_png
-    from cards.token import make_token
-    from points.members import current_qr_card, get_member
-
-    instance = obj.instance()
-    member = get_member(obj.db(), number)
-    card = current_qr_card(obj.db(), member.number)
-    if card is None:
-        raise click.ClickException(
-            _(
-                "%(number)s has no QR card; run `corner cards issue %(number)s`",
-                number=member.number,
-            )
-        )
-    token = make_token(instance.secret(), member_number=member.number, serial=card.id)
-    if text:
-        click.echo(token)
-        return
-    output = output or Path(f"{member.number}.png")
-    output.write_bytes(qr_png(token))
-    click.echo(_("Wrote %(path)s", path=output))
-
-
-@cli.group()
-def kiosks() -> None:
-    """Kiosk machines whose reader agents forward card taps."""
-
-
-@kiosks.command("add")
-@click.argument("name")
-@click.option("--corner", default=1, show_default=True, type=int, help="The kiosk's corner.")
-@click.pass_obj
-def kiosks_add(obj, name, corner) -> None:
-    """Register a kiosk and print its token (shown once: keep it for `corner reader`)."""
-    from points.kiosks import add_kiosk
-
-    kiosk, token = add_kiosk(obj.db(), name=name, corner_id=corner)
-    click.echo(_("Kiosk %(name)s added. Its token (shown only now):", name=kiosk.name))
-    click.echo(token)
-
-
-@kiosks.command("revoke")
-@click.argument("name")
-@click.pass_obj
-def kiosks_revoke(obj, name) -> None:
-    """Revoke a kiosk's token: its taps are refused from now on."""
-    from points.kiosks import revoke_kiosk
-
-    kiosk = revoke_kiosk(obj.db(), name=name)
-    click.echo(_("Kiosk %(name)s is revoked", name=kiosk.name))
-
-
-@kiosks.command("list")
-@click.pass_obj
-def kiosks_list(obj) -> None:
-    """Kiosks, their corners and whether they are revoked."""
-    from points.kiosks import list_kiosks
-
-    for kiosk in list_kiosks(obj.db()):
-        click.echo(f"{kiosk.name}\t{kiosk.corner_id}\t{'revoked' if kiosk.revoked else 'active'}")
-
-
-@cli.command()
-@click.option("--server", required=True, help="The server's address, e.g. http://192.168.1.10:8000")
-@click.option("--kiosk", "kiosk_name", required=True, help="This kiosk's name (corner kiosks add).")
-@click.option(
-    "--token",
-    required=True,
-    envvar="CORNER_KIOSK_TOKEN",
-    help="This kiosk's token (or $CORNER_KIOSK_TOKEN).",
-)
-def reader(server, kiosk_name, token) -> None:
-    """Forward this machine's card taps to a server elsewhere on the LAN."""
-    import logging
-
-    from kiosk.agent import AgentError, ReaderAgent
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    agent = ReaderAgent(server, kiosk_name, token)
-    try:
-        click.echo(
-            _(
-                "Forwarding card taps to %(server)s as kiosk %(kiosk)s",
-                server=server,
-                kiosk=kiosk_name,
-            )
-        )
-        agent.run()
-    except AgentError as error:
-        raise click.ClickException(str(error)) from None
-
-
 @cli.command()
 @click.pass_obj
 def check(obj) -> None:
@@ -566,6 +321,10 @@ def check(obj) -> None:
     if problems:
         raise click.ClickException(_("%(n)s problem(s) found", n=len(problems)))
     click.echo(_("All balances and stock levels agree with the ledgers."))
+
+
+for command in (cards, kiosks, reader):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:
