@@ -181,3 +181,37 @@ def test_agent_with_a_wrong_or_revoked_token_is_refused(serve, db, members):
     )
     assert result.returncode == 1
     assert "kiosk_unauthorized" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_reader_line_and_switch_dialog_pass_axe_and_the_elderly_rules(
+    open_kiosk, serve, cards, members, pcscd
+):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.browser.test_kiosk_accessibility import AXE_OPTIONS, MEASURE
+
+    kiosk = open_kiosk(serve())
+    problems = {}
+
+    def look(name: str) -> None:
+        results = Axe().run(kiosk.page, options=AXE_OPTIONS)
+        if results.violations_count:
+            problems[name] = results.generate_report()
+        found = kiosk.page.evaluate(MEASURE)
+        for rule in ("small", "faint", "tiny"):
+            if found[rule]:
+                problems[f"{name}: {rule}"] = found[rule]
+
+    wait_reader_line(kiosk, "ready")
+    look("reader ready")
+    cards.lay(ZHANG)
+    kiosk.wait_screen("member")
+    cards.lay(LI, reader=1)
+    kiosk.page.wait_for_selector("#switch:not([hidden])")
+    look("switch dialog")
+    kiosk.tap("#switch-no")
+    kiosk.tap("#finish")
+    pcscd.stop()
+    wait_reader_line(kiosk, "missing")
+    look("reader missing")
+    assert not problems, problems
