@@ -109,7 +109,7 @@ def fill_demo(db, pictures: Path) -> None:
     for index, (name, points, stock, colour) in enumerate(GOODS, start=1):
         picture = f"goods-{index}.png"
         if not (pictures / picture).exists():
-            draw_picture(pictures / picture, name, colour)
+            draw_picture(pictures / picture, GLYPHS.get(name, name[0]), colour)
         add_goods(
             db,
             name=name,
@@ -137,11 +137,15 @@ def cjk_font(size: int) -> ImageFont.ImageFont:
     return ImageFont.load_default(size)
 
 
-def draw_picture(path: Path, name: str, colour: str) -> None:
-    """A simple tile: the goods' first character, large, on a coloured rounded square."""
+# two goods start with 洗: give each picture its own character
+GLYPHS = {"洗洁精": "洁", "洗衣液": "衣"}
+
+
+def draw_picture(path: Path, glyph: str, colour: str) -> None:
+    """A simple tile: one character of the name, large, on a coloured rounded square."""
     image = Image.new("RGB", (320, 240), "white")
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((20, 10, 300, 230), radius=36, fill=colour, outline="#333", width=4)
     font = cjk_font(140)
-    draw.text((160, 122), name[0], fill="#222", font=font, anchor="mm")
+    draw.text((160, 122), glyph, fill="#222", font=font, anchor="mm")
     image.save(path, format="PNG", optimize=True)
