@@ -71,7 +71,7 @@ def unexpected_error(error: Exception):
 
 def _public_details(error: CornerError) -> dict:
     """Details the kiosk may show (how many points are missing, which item ran out)."""
-    allowed = {"balance", "needed", "goods_id", "on_hand", "field"}
+    allowed = {"balance", "needed", "goods_id", "on_hand", "field", "limit", "period", "left"}
     return {key: value for key, value in error.details.items() if key in allowed}
 
 
@@ -104,6 +104,7 @@ def scan():
             "member": {"number": session.member_number, "name": session.member_name},
             "balance": session.balance,
             "expires_in": session.expires_in,
+            "allowances": {str(goods): left for goods, left in session.allowances.items()},
         }
     )
 

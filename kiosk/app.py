@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, redirect, request, send_from_directory, session, url_for
 from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
 
 from kiosk.instance import LANGUAGES, Instance, open_instance
 from points.db import apply_migrations, connect
@@ -29,6 +30,10 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
         SESSION_COOKIE_SAMESITE="Strict",
         PERMANENT_SESSION_LIFETIME=3600 * 24 * 365,
         BABEL_DEFAULT_LOCALE=instance.settings.language,
+        # one catalogue for the kiosk and the admin blueprint
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        # a form stays good for a whole admin login (the login itself expires sooner)
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
@@ -57,18 +62,32 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
     def picture(filename: str):
         return send_from_directory(instance.pictures, filename, max_age=3600)
 
+    import admin
     from kiosk import api, pages
 
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    admin.init_app(app)
+    # every form and state-changing request needs a CSRF token, except the JSON API: the kiosk
+    # page and the reader agents carry their own session and kiosk tokens, not a cookie alone
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.blueprint)
     return app
 
 
 def select_locale() -> str:
-    """The page's ?lang=, else the instance's configured language (zh_CN by default)."""
+    """The page's ?lang=, else the instance's configured language (zh_CN by default).
+
+    The kiosk forgets the choice with the next member; the admin pages keep it for the login.
+    """
     requested = request.args.get("lang")
+    admin = request.blueprint == "admin"
     if requested in LANGUAGES:
+        if admin:
+            session["admin_language"] = requested
         return requested
+    if admin and session.get("admin_language") in LANGUAGES:
+        return session["admin_language"]
     return current_instance().settings.language
 
 

@@ -13,6 +13,7 @@ import click
 
 from kiosk.cli_cards import cards, kiosks, reader
 from kiosk.cli_common import Context, _, _request_id, actor, request_id_option
+from kiosk.cli_users import create_staff, password_stdin_option, users, warn_without_admin
 from kiosk.instance import ENV_VARIABLE, Instance, InstanceError, init_instance, open_instance
 from points.errors import MESSAGES, CornerError
 
@@ -35,12 +36,16 @@ def cli(context: click.Context, instance_path: Path | None) -> None:
 
 
 @cli.command()
+@click.option("--admin", "admin_name", metavar="NAME", help="Also create this admin account.")
+@password_stdin_option
 @click.pass_obj
-def init(obj: Context) -> None:
-    """Create an instance folder: database, card secret and settings."""
+def init(obj: Context, admin_name: str | None, password_stdin: bool) -> None:
+    """Create an instance folder: database, card secret and settings (and the first admin)."""
     instance, created = init_instance(obj.path)
     message = "Created instance %(path)s" if created else "Instance %(path)s is ready (unchanged)"
     click.echo(_(message, path=instance.path))
+    if admin_name:
+        create_staff(obj.db(), username=admin_name, role="admin", from_stdin=password_stdin)
 
 
 @cli.command()
@@ -82,14 +87,17 @@ def demo(obj: Context, serve: bool, host: str, port: int) -> None:
 def _serve(instance: Instance, host: str, port: int, threads: int) -> None:
     import waitress
 
-    from kiosk.app import create_app
+    from kiosk.app import create_app, get_db
 
     app = create_app(instance)
+    with app.app_context():
+        warn_without_admin(get_db(), host)
     if instance.settings.reader:
         from kiosk.readers import start_local_reader
 
         start_local_reader(app.extensions["card_hub"])
     click.echo(_("Kiosk: http://%(host)s:%(port)s/kiosk", host=host, port=port))
+    click.echo(_("Admin: http://%(host)s:%(port)s/admin", host=host, port=port))
     if instance.settings.demo:
         click.echo(_("Demo cards: http://%(host)s:%(port)s/kiosk/demo-cards", host=host, port=port))
     sys.stdout.flush()
@@ -140,9 +148,10 @@ def members_add(obj, number, name, branch, community, phone, no_card, request_id
         community=community,
         phone=phone,
         request_id=request_id,
+        actor=actor(),
     )
     if not no_card:
-        issue_qr_card(db, number=member.number, request_id=f"{request_id}-card")
+        issue_qr_card(db, number=member.number, request_id=f"{request_id}-card", actor=actor())
     click.echo(_("Added member %(number)s %(name)s", number=member.number, name=member.name))
 
 
@@ -323,7 +332,7 @@ def check(obj) -> None:
     click.echo(_("All balances and stock levels agree with the ledgers."))
 
 
-for command in (cards, kiosks, reader):
+for command in (cards, kiosks, reader, users):
     cli.add_command(command)
 
 

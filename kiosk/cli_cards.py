@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kiosk.cli_common import _, _request_id, request_id_option
+from kiosk.cli_common import _, _request_id, actor, request_id_option
 
 
 @click.group()
@@ -22,7 +22,7 @@ def cards_issue(obj, number, request_id) -> None:
     """Issue (or reissue) a member's QR card; the old one stops working at once."""
     from points.members import issue_qr_card
 
-    card = issue_qr_card(obj.db(), number=number, request_id=_request_id(request_id))
+    card = issue_qr_card(obj.db(), number=number, request_id=_request_id(request_id), actor=actor())
     click.echo(
         _("Issued QR card %(serial)s to %(number)s", serial=card.id, number=card.member_number)
     )
@@ -58,7 +58,11 @@ def cards_bind(obj, number, uid, wait, request_id) -> None:
             )
         uid = event.uid
     card = bind_nfc_card(
-        db, number=member.number, uid=normalise_uid(uid), request_id=_request_id(request_id)
+        db,
+        number=member.number,
+        uid=normalise_uid(uid),
+        request_id=_request_id(request_id),
+        actor=actor(),
     )
     click.echo(
         _(
@@ -78,7 +82,7 @@ def cards_revoke(obj, serial, request_id) -> None:
     """Revoke a lost card by its serial (see `corner cards list`); it stops working at once."""
     from points.members import revoke_card
 
-    card = revoke_card(obj.db(), card_id=serial, request_id=_request_id(request_id))
+    card = revoke_card(obj.db(), card_id=serial, request_id=_request_id(request_id), actor=actor())
     click.echo(
         _("Card %(serial)s of %(number)s is revoked", serial=card.id, number=card.member_number)
     )
@@ -143,7 +147,7 @@ def kiosks_add(obj, name, corner) -> None:
     """Register a kiosk and print its token (shown once: keep it for `corner reader`)."""
     from points.kiosks import add_kiosk
 
-    kiosk, token = add_kiosk(obj.db(), name=name, corner_id=corner)
+    kiosk, token = add_kiosk(obj.db(), name=name, corner_id=corner, actor=actor())
     click.echo(_("Kiosk %(name)s added. Its token (shown only now):", name=kiosk.name))
     click.echo(token)
 
@@ -155,7 +159,7 @@ def kiosks_revoke(obj, name) -> None:
     """Revoke a kiosk's token: its taps are refused from now on."""
     from points.kiosks import revoke_kiosk
 
-    kiosk = revoke_kiosk(obj.db(), name=name)
+    kiosk = revoke_kiosk(obj.db(), name=name, actor=actor())
     click.echo(_("Kiosk %(name)s is revoked", name=kiosk.name))
 
 

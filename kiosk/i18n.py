@@ -31,6 +31,7 @@ def kiosk_strings() -> dict[str, str]:
         "reading": gettext("Reading your card…"),
         "receipt_number": gettext("Receipt no. %(n)s"),
         "idle_warning": gettext("Going back to the start in %(n)s seconds"),
+        "limit_reached": gettext("Limit reached for now"),
         "switch_question": gettext("Switch to %(n)s? The items chosen so far are dropped."),
         "reader_ready": gettext("✓ Card reader ready"),
         "reader_missing": gettext("Card reader disconnected — please use your QR card"),

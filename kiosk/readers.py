@@ -125,6 +125,7 @@ class CardHub:
                 "member": {"number": session.member_number, "name": session.member_name},
                 "balance": session.balance,
                 "expires_in": session.expires_in,
+                "allowances": {str(goods): left for goods, left in session.allowances.items()},
                 "reader_event_at": event_at,
             },
         )

@@ -173,7 +173,15 @@ def add_goods(
         "category": category,
         "corner": corner_id,
     }
-    result = once(db, request_id=request_id, kind="add_goods", params=params, action=action)
+    result = once(
+        db,
+        request_id=request_id,
+        kind="add_goods",
+        params=params,
+        action=action,
+        actor=actor,
+        target=lambda result: f"goods:{result['id']}",
+    )
     return find_goods(db, result["id"], corner_id=corner_id)
 
 
@@ -220,5 +228,13 @@ def restock(
         "corner": corner_id,
     }
     return StockChange(
-        **once(db, request_id=request_id, kind="restock", params=params, action=action)
+        **once(
+            db,
+            request_id=request_id,
+            kind="restock",
+            params=params,
+            action=action,
+            actor=actor,
+            target=f"goods:{goods_id}",
+        )
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from points.audit import record
 from points.clock import timestamp
 from points.db import transaction
 from points.errors import CornerError
@@ -36,7 +37,9 @@ def normalise_kiosk_name(name: object) -> str:
     return text
 
 
-def add_kiosk(db: sqlite_utils.Database, *, name: str, corner_id: int = 1) -> tuple[Kiosk, str]:
+def add_kiosk(
+    db: sqlite_utils.Database, *, name: str, corner_id: int = 1, actor: str | None = None
+) -> tuple[Kiosk, str]:
     """Register a kiosk and make its token; the token is shown once and stored only as a digest.
 
     No request id: the name is the natural key, and a repeat is refused as ``kiosk_exists``
@@ -53,10 +56,13 @@ def add_kiosk(db: sqlite_utils.Database, *, name: str, corner_id: int = 1) -> tu
             "INSERT INTO kiosks (name, corner_id, token_digest, created) VALUES (?, ?, ?, ?)",
             [name, corner_id, _digest(token), timestamp()],
         )
+        if actor is not None:
+            after = {"name": name, "corner": corner_id}
+            record(db, actor=actor, action="add_kiosk", target=f"kiosk:{name}", after=after)
     return Kiosk(name, corner_id), token
 
 
-def revoke_kiosk(db: sqlite_utils.Database, *, name: str) -> Kiosk:
+def revoke_kiosk(db: sqlite_utils.Database, *, name: str, actor: str | None = None) -> Kiosk:
     """Stop a kiosk's token from working (a stolen kiosk machine); revoking twice is harmless."""
     name = normalise_kiosk_name(name)
     with transaction(db):
@@ -66,6 +72,8 @@ def revoke_kiosk(db: sqlite_utils.Database, *, name: str) -> Kiosk:
         db.execute(
             "UPDATE kiosks SET revoked = coalesce(revoked, ?) WHERE name = ?", [timestamp(), name]
         )
+        if actor is not None:
+            record(db, actor=actor, action="revoke_kiosk", target=f"kiosk:{name}")
     return Kiosk(name, row[0], revoked=True)
 
 

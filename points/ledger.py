@@ -98,7 +98,17 @@ def _change_points(
         return {"member_number": number, "delta": delta, "balance": balance, "entry_id": entry_id}
 
     params = {"number": number, "delta": delta, "reason": reason}
-    return PointsChange(**once(db, request_id=request_id, kind=kind, params=params, action=action))
+    return PointsChange(
+        **once(
+            db,
+            request_id=request_id,
+            kind=kind,
+            params=params,
+            action=action,
+            actor=actor,
+            target=f"member:{number}",
+        )
+    )
 
 
 def award_points(

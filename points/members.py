@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import sqlite_utils
 
@@ -23,6 +23,7 @@ class Member:
     community: str | None
     status: str
     balance: int
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ def _clean_text(value: object, field: str, *, limit: int, required: bool = True)
 
 
 _MEMBER_SQL = """
-SELECT m.id, m.number, m.name, b.name AS branch, c.name AS community, m.status, m.balance
+SELECT m.id, m.number, m.name, b.name AS branch, c.name AS community, m.status, m.balance,
+       m.phone
 FROM members m LEFT JOIN branches b ON b.id = m.branch_id
 LEFT JOIN communities c ON c.id = b.community_id
 """
@@ -90,6 +92,24 @@ def _branch_id(db: sqlite_utils.Database, community: str | None, branch: str | N
     ).fetchone()[0]
 
 
+_PHONE = re.compile(r"[0-9+\- ]{5,20}")
+
+
+def member_fields(
+    *, name: object, branch: object, community: object, phone: object
+) -> dict[str, str | None]:
+    """The checked, trimmed fields a member is registered or edited with."""
+    fields = {
+        "name": _clean_text(name, "name", limit=40),
+        "branch": _clean_text(branch, "branch", limit=60, required=False),
+        "community": _clean_text(community, "community", limit=60, required=False),
+        "phone": _clean_text(phone, "phone", limit=20, required=False),
+    }
+    if fields["phone"] is not None and not _PHONE.fullmatch(fields["phone"]):
+        raise CornerError("invalid_request", field="phone")
+    return fields
+
+
 def add_member(
     db: sqlite_utils.Database,
     *,
@@ -99,31 +119,110 @@ def add_member(
     branch: str | None = None,
     community: str | None = None,
     phone: str | None = None,
+    actor: str | None = None,
 ) -> Member:
     """Register a member; a number is never given to two members."""
     number = normalise_number(number)
-    name = _clean_text(name, "name", limit=40)
-    branch = _clean_text(branch, "branch", limit=60, required=False)
-    community = _clean_text(community, "community", limit=60, required=False)
-    phone = _clean_text(phone, "phone", limit=20, required=False)
-    if phone is not None and not re.fullmatch(r"[0-9+\- ]{5,20}", phone):
-        raise CornerError("invalid_request", field="phone")
+    fields = member_fields(name=name, branch=branch, community=community, phone=phone)
 
     def action(_request_id: str) -> dict:
         if db.execute("SELECT 1 FROM members WHERE number = ?", [number]).fetchone():
             raise CornerError("member_exists", number=number)
+        branch_id = _branch_id(db, fields["community"], fields["branch"])
         db.execute(
             "INSERT INTO members (number, name, branch_id, phone, joined) VALUES (?, ?, ?, ?, ?)",
-            [number, name, _branch_id(db, community, branch), phone, timestamp()],
+            [number, fields["name"], branch_id, fields["phone"], timestamp()],
         )
         return {"number": number}
 
-    params = {"number": number, "name": name, "branch": branch, "community": community}
-    once(db, request_id=request_id, kind="add_member", params=params, action=action)
+    # the phone joined the fingerprint later: left out so that old request ids still match
+    params = {key: value for key, value in fields.items() if key != "phone"}
+    once(
+        db,
+        request_id=request_id,
+        kind="add_member",
+        params={"number": number, **params},
+        action=action,
+        actor=actor,
+        target=f"member:{number}",
+    )
     return get_member(db, number)
 
 
-def issue_qr_card(db: sqlite_utils.Database, *, number: str, request_id: str) -> Card:
+def _member_record(db: sqlite_utils.Database, number: str) -> dict:
+    """A member's editable fields and status, as the audit trail shows them; inside a write."""
+    row = db.execute(_MEMBER_SQL + " WHERE m.number = ?", [number]).fetchone()
+    if row is None:
+        raise CornerError("member_unknown", number=number)
+    record = asdict(Member(*row))
+    del record["id"], record["balance"]  # the balance is the ledger's, not an edit's
+    return record
+
+
+def edit_member(
+    db: sqlite_utils.Database,
+    *,
+    number: str,
+    name: str,
+    request_id: str,
+    actor: str,
+    branch: str | None = None,
+    community: str | None = None,
+    phone: str | None = None,
+) -> Member:
+    """Change a member's name, branch, community and phone; the number never changes."""
+    number = normalise_number(number)
+    fields = member_fields(name=name, branch=branch, community=community, phone=phone)
+
+    def action(_request_id: str) -> dict:
+        branch_id = _branch_id(db, fields["community"], fields["branch"])
+        db.execute(
+            "UPDATE members SET name = ?, branch_id = ?, phone = ? WHERE number = ?",
+            [fields["name"], branch_id, fields["phone"], number],
+        )
+        return _member_record(db, number)
+
+    once(
+        db,
+        request_id=request_id,
+        kind="edit_member",
+        params={"number": number, **fields},
+        action=action,
+        actor=actor,
+        target=f"member:{number}",
+        before=lambda: _member_record(db, number),
+    )
+    return get_member(db, number)
+
+
+def set_member_status(
+    db: sqlite_utils.Database, *, number: str, status: str, request_id: str, actor: str
+) -> Member:
+    """Deactivate (or reactivate) a member; a member with history is never deleted."""
+    number = normalise_number(number)
+    if status not in ("active", "inactive"):
+        raise CornerError("invalid_request", field="status")
+
+    def action(_request_id: str) -> dict:
+        db.execute("UPDATE members SET status = ? WHERE number = ?", [status, number])
+        return _member_record(db, number)
+
+    once(
+        db,
+        request_id=request_id,
+        kind="set_member_status",
+        params={"number": number, "status": status},
+        action=action,
+        actor=actor,
+        target=f"member:{number}",
+        before=lambda: _member_record(db, number),
+    )
+    return get_member(db, number)
+
+
+def issue_qr_card(
+    db: sqlite_utils.Database, *, number: str, request_id: str, actor: str | None = None
+) -> Card:
     """Issue a member's QR card; an earlier QR card is replaced and stops working at once."""
     number = normalise_number(number)
 
@@ -156,6 +255,8 @@ def issue_qr_card(db: sqlite_utils.Database, *, number: str, request_id: str) ->
             kind="issue_qr_card",
             params={"number": number},
             action=action,
+            actor=actor,
+            target=f"member:{number}",
         )
     )
 
@@ -198,7 +299,14 @@ def list_cards(db: sqlite_utils.Database, number: str) -> list[Card]:
     return [Card(*row) for row in rows]
 
 
-def bind_nfc_card(db: sqlite_utils.Database, *, number: str, uid: str, request_id: str) -> Card:
+def bind_nfc_card(
+    db: sqlite_utils.Database,
+    *,
+    number: str,
+    uid: str,
+    request_id: str,
+    actor: str | None = None,
+) -> Card:
     """Bind an NFC card (by its normalised UID) to a member; a UID serves one member at a time."""
     number = normalise_number(number)
 
@@ -233,11 +341,15 @@ def bind_nfc_card(db: sqlite_utils.Database, *, number: str, uid: str, request_i
             kind="bind_nfc_card",
             params={"number": number, "uid": uid},
             action=action,
+            actor=actor,
+            target=f"member:{number}",
         )
     )
 
 
-def revoke_card(db: sqlite_utils.Database, *, card_id: int, request_id: str) -> Card:
+def revoke_card(
+    db: sqlite_utils.Database, *, card_id: int, request_id: str, actor: str | None = None
+) -> Card:
     """Revoke a lost card: it stops working at once, in every session it opened too."""
     from points.validate import positive_int
 
@@ -256,7 +368,13 @@ def revoke_card(db: sqlite_utils.Database, *, card_id: int, request_id: str) -> 
 
     return Card(
         **once(
-            db, request_id=request_id, kind="revoke_card", params={"card": card_id}, action=action
+            db,
+            request_id=request_id,
+            kind="revoke_card",
+            params={"card": card_id},
+            action=action,
+            actor=actor,
+            target=f"card:{card_id}",
         )
     )
 

@@ -10,6 +10,7 @@ from points.clock import timestamp
 from points.errors import CornerError
 from points.goods import add_stock_entry
 from points.ledger import add_points_entry
+from points.limits import check_limits
 from points.requests import once
 from points.sessions import live_session
 from points.validate import positive_int
@@ -74,6 +75,7 @@ def redeem(
 
     def action(request_id: str) -> dict:
         live = live_session(db, session)
+        check_limits(db, member_id=live.member_id, wanted=wanted)
         member_id, card_id, corner_id = live.member_id, live.card_id, live.corner_id
         lines, total = [], 0
         for goods_id, quantity in wanted:
@@ -196,5 +198,13 @@ def reverse_redemption(
 
     params = {"redemption_id": redemption_id, "reason": reason}
     return Reversal(
-        **once(db, request_id=request_id, kind="reverse_redemption", params=params, action=action)
+        **once(
+            db,
+            request_id=request_id,
+            kind="reverse_redemption",
+            params=params,
+            action=action,
+            actor=actor,
+            target=f"redemption:{redemption_id}",
+        )
     )

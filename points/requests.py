@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 
 import sqlite_utils
 
+from points.audit import record
 from points.clock import timestamp
 from points.errors import CornerError
 
@@ -50,12 +52,28 @@ def remember(
     )
 
 
-def once(db: sqlite_utils.Database, *, request_id: object, kind: str, params: dict, action) -> dict:
+def once(
+    db: sqlite_utils.Database,
+    *,
+    request_id: object,
+    kind: str,
+    params: dict,
+    action: Callable[[str], dict],
+    actor: str | None = None,
+    target: str | Callable[[dict], str] | None = None,
+    before: Callable[[], dict | None] | None = None,
+) -> dict:
     """Run ``action()`` in one BEGIN IMMEDIATE transaction unless this request already ran.
 
     ``action`` returns a JSON-able dict: the outcome, stored with the change in the same
     transaction and returned as-is on every repeat of the request id. A refused request (an
     error) changes nothing and is not remembered, so it may be retried with the same id.
+
+    With an ``actor`` (a staff member, the CLI's user) the change is also written to the audit
+    trail in the same transaction: the kind, ``target`` (or ``target(outcome)`` when only the
+    outcome names it, as a new row's id), the params, the state ``before()`` returns (read
+    inside the transaction, before the action) and the outcome. A repeat writes no second audit
+    row, as it changes nothing.
     """
     from points.db import transaction  # local: db imports nothing from here, keep it that way
 
@@ -65,6 +83,18 @@ def once(db: sqlite_utils.Database, *, request_id: object, kind: str, params: di
         earlier = recall(db, request_id=request_id, kind=kind, digest=digest)
         if earlier is not None:
             return earlier
+        prior = before() if before is not None else None
         result = action(request_id)
         remember(db, request_id=request_id, kind=kind, digest=digest, result=result)
+        if actor is not None:
+            record(
+                db,
+                actor=actor,
+                action=kind,
+                target=target(result) if callable(target) else target,
+                params=params,
+                before=prior,
+                after=result,
+                request_id=request_id,
+            )
         return result

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlite_utils
 
@@ -32,6 +32,8 @@ class Session:
     member_name: str
     balance: int
     expires_in: int
+    # goods with a per-member limit: how many more this member may have this period
+    allowances: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,14 +70,16 @@ def open_session(
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
 ) -> Session:
     """Open a session for the holder of a card, if the card and its member are in good standing."""
+    from points.limits import allowances
+
     row = db.execute(
-        "SELECT c.status, m.number, m.name, m.status, m.balance FROM cards c"
+        "SELECT c.status, m.number, m.name, m.status, m.balance, m.id FROM cards c"
         " JOIN members m ON m.id = c.member_id WHERE c.id = ?",
         [card_id],
     ).fetchone()
     if row is None:
         raise CornerError("card_unknown")
-    card_status, number, name, member_status, balance = row
+    card_status, number, name, member_status, balance, member_id = row
     if card_status != "active":
         raise CornerError("card_revoked", status=card_status)
     if member_status != "active":
@@ -83,7 +87,14 @@ def open_session(
     if not db.execute("SELECT 1 FROM corners WHERE id = ?", [corner_id]).fetchone():
         raise CornerError("corner_unknown", corner=corner_id)
     body = f"{card_id}.{corner_id}.{int(time.time()) + ttl_seconds}.{secrets.token_hex(6)}"
-    return Session(f"{body}.{_sign(db, body)}", number, name, balance, ttl_seconds)
+    return Session(
+        f"{body}.{_sign(db, body)}",
+        number,
+        name,
+        balance,
+        ttl_seconds,
+        allowances(db, member_id=member_id),
+    )
 
 
 def end_session(db: sqlite_utils.Database, *, token: object) -> None:

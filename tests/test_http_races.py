@@ -216,3 +216,22 @@ def test_points_and_stock_limits_bind_in_the_same_race(instance, db, serve, race
     assert count(db, "redemptions") == codes["ok"] == sold.total()
     assert check(db) == []
     assert_server_log_clean(instance)
+
+
+@pytest.mark.parametrize("race", RACES)
+def test_a_per_member_limit_holds_when_many_taps_arrive_at_once(instance, db, serve, race):
+    from points.limits import set_goods_limit
+
+    make_member(db, "QZ001", "张三", points=500)
+    slippers = make_goods(db, "拖鞋", 10, stock=100)
+    set_goods_limit(
+        db, goods_id=slippers.id, quantity=2, period="quarter", request_id=rid(), actor="staff"
+    )
+    server = serve()
+    session = scan(server, instance, db, "QZ001")
+    outcomes = RACES[race](server, [redeem_body(session, slippers.id) for _ in range(ATTEMPTS)])
+    assert outcome_codes(outcomes) == {"ok": 2, "limit_reached": ATTEMPTS - 2}
+    assert balance(db, "QZ001") == 480 and on_hand(db, slippers.id) == 98
+    assert count(db, "redemptions") == 2
+    assert check(db) == []
+    assert_server_log_clean(instance)

@@ -7,7 +7,7 @@
   const config = JSON.parse(document.getElementById("kiosk-config").textContent);
   const T = config.strings;
   const $ = (id) => document.getElementById(id);
-  const state = { session: null, member: null, balance: 0, goods: [], cart: new Map(), requestId: null };
+  const state = { session: null, member: null, balance: 0, allowances: {}, goods: [], cart: new Map(), requestId: null };
 
   function fill(text, n) { return text.replace("%(n)s", String(n)); }
   function apiUrl(path) { return path + "?lang=" + encodeURIComponent(config.language); }
@@ -86,6 +86,7 @@
       state.session = session.session;
       state.member = session.member;
       state.balance = session.balance;
+      state.allowances = session.allowances || {};
       state.goods = catalog.goods;
       state.cart = new Map();
       state.requestId = null;
@@ -183,6 +184,8 @@
     const inCart = state.cart.get(item.id) || 0;
     if (item.stock <= 0) return T.out_of_stock;
     if (inCart >= item.stock) return T.no_more;
+    const allowed = state.allowances[String(item.id)];
+    if (allowed !== undefined && inCart >= allowed) return T.limit_reached;
     if (cartTotal() + item.points > state.balance) return T.not_enough;
     return null;
   }
@@ -341,6 +344,10 @@
       const result = await api("POST", "/api/kiosk/redeem",
         { session: state.session, request_id: state.requestId, items: items });
       state.balance = result.balance;
+      for (const line of result.redemption.lines) {
+        const key = String(line.goods_id);
+        if (state.allowances[key] !== undefined) state.allowances[key] -= line.quantity;
+      }
       state.cart = new Map();
       state.requestId = null;
       summaryLines($("receipt-lines"), result.redemption.lines);
@@ -393,6 +400,7 @@
     state.session = null;
     state.member = null;
     state.balance = 0;
+    state.allowances = {};
     state.cart = new Map();
     state.requestId = null;
     $("member-name").textContent = "";

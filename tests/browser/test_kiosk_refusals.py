@@ -56,3 +56,26 @@ def test_goods_beyond_points_or_stock_say_so_and_cannot_be_chosen(instance, db, 
     kiosk.tap(kiosk.page.locator("#cart-lines button").first)  # − : back to nothing chosen
     assert soap.is_enabled() and "已选" not in soap.inner_text()
     assert kiosk.page.locator("#to-confirm").is_disabled()
+
+
+def test_a_per_member_limit_is_shown_in_words(instance, db, serve, open_kiosk):
+    from points.limits import set_goods_limit
+    from tests.helpers import rid
+
+    make_member(db, points=50)
+    slippers = make_goods(db, "拖鞋", 10, stock=12)
+    set_goods_limit(
+        db, goods_id=slippers.id, quantity=1, period="quarter", request_id=rid(), actor="staff"
+    )
+    kiosk = open_kiosk(serve())
+    kiosk.scan(card_token(instance, db))
+    kiosk.wait_screen("member")
+    kiosk.tap(kiosk.goods("拖鞋"))
+    card = kiosk.goods("拖鞋")
+    assert card.is_disabled() and "本期限兑已满" in card.inner_text()
+    kiosk.tap("#to-confirm")
+    kiosk.tap("#confirm")
+    kiosk.wait_screen("receipt")
+    kiosk.tap("#again")
+    assert kiosk.goods("拖鞋").is_disabled()
+    assert "本期限兑已满" in kiosk.goods("拖鞋").inner_text()

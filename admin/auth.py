@@ -1,0 +1,63 @@
+"""Logging in and out."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from admin import blueprint, clock, end_login, organiser_allowed, public, start_login
+from kiosk.app import get_db
+from points.errors import MESSAGES, CornerError
+from points.staff import authenticate
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        lazy_gettext("User name"),
+        validators=[InputRequired(lazy_gettext("Please enter your user name.")), Length(max=40)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    password = PasswordField(
+        lazy_gettext("Password"),
+        validators=[InputRequired(lazy_gettext("Please enter your password.")), Length(max=200)],
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: an admin page of this site, never another site."""
+    if target and target.startswith("/admin") and not target.startswith("/admin/login"):
+        if "//" not in target and "\\" not in target:
+            return target
+    return url_for("admin.home")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            staff = authenticate(
+                get_db(), username=form.username.data, password=form.password.data, now=clock()
+            )
+        except CornerError as error:
+            form.password.errors.append(gettext(MESSAGES[error.code]))
+            status = 429 if error.code == "login_locked" else 401
+        else:
+            start_login(staff)
+            return redirect(safe_next(request.args.get("next")))
+    elif form.errors:
+        status = 400
+    return render_template("admin/login.html", form=form), status
+
+
+@blueprint.post("/logout")
+@organiser_allowed
+def logout():
+    end_login()
+    flash(gettext("You are logged out."))
+    return redirect(url_for("admin.login"))

@@ -1,0 +1,188 @@
+"""The members area: find, register, edit, deactivate and reactivate members."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
+
+from admin import blueprint
+from kiosk.app import get_db
+from points.errors import MESSAGES, CornerError
+from points.members import add_member, edit_member, get_member, set_member_status
+from points.search import search_members
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _new_request_id() -> str:
+    return f"admin-{uuid.uuid4()}"
+
+
+class MemberForm(FlaskForm):
+    # a request id made with the form: submitting it twice (a double click) registers once
+    request_id = HiddenField(default=_new_request_id)
+    number = StringField(
+        lazy_gettext("Member number"),
+        validators=[
+            DataRequired(lazy_gettext("Please enter the member number.")),
+            Regexp(
+                r"^[A-Za-z0-9-]{1,20}$",
+                message=lazy_gettext("Up to 20 letters, digits or dashes, e.g. QZ026."),
+            ),
+        ],
+        filters=[_strip],
+    )
+    name = StringField(
+        lazy_gettext("Name"),
+        validators=[
+            DataRequired(lazy_gettext("Please enter the name.")),
+            Length(max=40, message=lazy_gettext("At most 40 characters.")),
+        ],
+        filters=[_strip],
+    )
+    branch = StringField(
+        lazy_gettext("Party branch"),
+        validators=[Optional(), Length(max=60, message=lazy_gettext("At most 60 characters."))],
+        filters=[_strip],
+    )
+    community = StringField(
+        lazy_gettext("Community"),
+        validators=[Optional(), Length(max=60, message=lazy_gettext("At most 60 characters."))],
+        filters=[_strip],
+    )
+    phone = StringField(
+        lazy_gettext("Phone"),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^[0-9+\- ]{5,20}$",
+                message=lazy_gettext("5 to 20 digits; spaces, + and - are allowed."),
+            ),
+        ],
+        filters=[_strip],
+    )
+
+
+class StatusForm(FlaskForm):
+    request_id = HiddenField(default=_new_request_id)
+    status = HiddenField(validators=[AnyOf(["active", "inactive"])])
+
+
+def _show_refusal(form: FlaskForm, error: CornerError) -> None:
+    """Put a refusal of the core next to the field it concerns, or above the form."""
+    field = {"member_exists": "number"}.get(error.code, error.details.get("field"))
+    if field in form and field != "request_id":
+        form[field].errors = [*form[field].errors, gettext(MESSAGES[error.code])]
+    else:
+        flash(gettext(MESSAGES[error.code]), "error")
+
+
+@blueprint.get("/members")
+def members():
+    query = request.args.get("q", "").strip()
+    status = request.args.get("status") or None
+    found = search_members(get_db(), query=query, status=status)
+    return render_template("admin/members/list.html", members=found, query=query, status=status)
+
+
+@blueprint.route("/members/new", methods=["GET", "POST"])
+def member_new():
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            member = add_member(
+                get_db(),
+                number=form.number.data,
+                name=form.name.data,
+                branch=form.branch.data or None,
+                community=form.community.data or None,
+                phone=form.phone.data or None,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            _show_refusal(form, error)
+        else:
+            flash(
+                gettext("Added member %(number)s %(name)s", number=member.number, name=member.name)
+            )
+            return redirect(url_for("admin.members", q=member.number))
+    status = 400 if request.method == "POST" else 200  # a POST that gets here was refused
+    return render_template("admin/members/form.html", form=form, member=None), status
+
+
+def _member_or_404(number: str):
+    try:
+        return get_member(get_db(), number)
+    except CornerError:
+        abort(404)
+
+
+@blueprint.route("/members/<number>/edit", methods=["GET", "POST"])
+def member_edit(number: str):
+    member = _member_or_404(number)
+    form = MemberForm(obj=member)
+    form.number.data = member.number  # the number is never edited
+    if form.validate_on_submit():
+        try:
+            edited = edit_member(
+                get_db(),
+                number=member.number,
+                name=form.name.data,
+                branch=form.branch.data or None,
+                community=form.community.data or None,
+                phone=form.phone.data or None,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            _show_refusal(form, error)
+        else:
+            flash(gettext("Saved %(number)s %(name)s", number=edited.number, name=edited.name))
+            return redirect(url_for("admin.members", q=edited.number))
+    status = 400 if request.method == "POST" else 200
+    # formdata=None: this form's request id must not be taken from the edit form just posted
+    status_form = StatusForm(
+        formdata=None, status="inactive" if member.status == "active" else "active"
+    )
+    return (
+        render_template(
+            "admin/members/form.html", form=form, member=member, status_form=status_form
+        ),
+        status,
+    )
+
+
+@blueprint.post("/members/<number>/status")
+def member_status(number: str):
+    member = _member_or_404(number)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        changed = set_member_status(
+            get_db(),
+            number=member.number,
+            status=form.status.data,
+            request_id=form.request_id.data,
+            actor=g.staff.username,
+        )
+    except CornerError as error:
+        flash(gettext(MESSAGES[error.code]), "error")
+        return redirect(url_for("admin.member_edit", number=member.number))
+    if changed.status == "active":
+        flash(
+            gettext("%(number)s %(name)s is active again", number=changed.number, name=changed.name)
+        )
+    else:
+        flash(
+            gettext("%(number)s %(name)s is deactivated", number=changed.number, name=changed.name)
+        )
+    return redirect(url_for("admin.member_edit", number=member.number))

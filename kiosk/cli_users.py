@@ -1,0 +1,99 @@
+"""``corner users``: staff accounts for the admin pages, and the first admin at ``corner init``."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+
+import click
+
+from kiosk.cli_common import _, actor
+
+
+def read_password(from_stdin: bool) -> str:
+    """The new password: one line of standard input, or asked twice without echo."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    return click.prompt(
+        _("Password"),
+        hide_input=True,
+        confirmation_prompt=_("Repeat the password"),
+        err=True,
+    )
+
+
+def create_staff(db, *, username: str, role: str, from_stdin: bool) -> None:
+    """Ask for a password and create the account; used by ``users add`` and ``init --admin``."""
+    from points.staff import add_staff, normalise_username
+
+    username = normalise_username(username)  # refuse a bad name before asking for a password
+    staff = add_staff(
+        db, username=username, password=read_password(from_stdin), role=role, actor=actor()
+    )
+    if staff.role == "admin":
+        click.echo(_("Added admin %(name)s", name=staff.username))
+    else:
+        click.echo(_("Added organiser %(name)s", name=staff.username))
+
+
+password_stdin_option = click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (for scripts).",
+)
+
+
+@click.group()
+def users() -> None:
+    """Staff accounts for the admin pages."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "organiser"]),
+    required=True,
+    help="admin: everything; organiser: activities and check-in only.",
+)
+@password_stdin_option
+@click.pass_obj
+def users_add(obj, name, role, password_stdin) -> None:
+    """Add a staff account (asks for its password twice)."""
+    create_staff(obj.db(), username=name, role=role, from_stdin=password_stdin)
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(obj) -> None:
+    """Staff accounts: name, role, active or not."""
+    from points.staff import list_staff
+
+    for staff in list_staff(obj.db()):
+        click.echo(f"{staff.username}\t{staff.role}\t{'active' if staff.active else 'inactive'}")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Does ``host`` listen on this machine only?"""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_without_admin(db, host: str) -> None:
+    """Serving on the LAN with no admin account: say so, as nobody could log in to the admin."""
+    from points.staff import has_active_admin
+
+    if not is_loopback_host(host) and not has_active_admin(db):
+        click.echo(
+            _(
+                "warning: serving on %(host)s, but there is no active admin account; "
+                "create one with `corner users add NAME --role admin`",
+                host=host,
+            ),
+            err=True,
+        )

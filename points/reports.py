@@ -1,0 +1,98 @@
+"""What staff look at: the redemptions list and the dashboard's figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from points.clock import now
+from points.goods import DEFAULT_CORNER
+from points.stock import LowStock, low_stock
+
+
+@dataclass(frozen=True)
+class RedemptionRow:
+    id: int
+    created: str
+    member_number: str
+    member_name: str
+    points: int
+    goods: str
+    reversed: bool
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today_count: int
+    today_points: int
+    months: tuple[tuple[str, int, int], ...]  # (YYYY-MM, points awarded, points redeemed)
+    top_goods: tuple[tuple[str, int], ...]  # (name, quantity) in the last 90 days
+    low_stock: tuple[LowStock, ...]
+
+
+def list_redemptions(
+    db: sqlite_utils.Database,
+    *,
+    member: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    corner_id: int | None = None,
+    limit: int = 200,
+) -> list[RedemptionRow]:
+    """Redemptions, newest first, filtered by member number or name, date range and corner."""
+    where, params = [], []
+    if member:
+        where.append("(m.number = upper(?) OR m.name LIKE ?)")
+        params += [member.strip(), f"%{member.strip()}%"]
+    if since:
+        where.append("r.created >= ?")
+        params.append(since)
+    if until:
+        where.append("substr(r.created, 1, 10) <= ?")
+        params.append(until)
+    if corner_id is not None:
+        where.append("r.corner_id = ?")
+        params.append(corner_id)
+    rows = db.execute(
+        "SELECT r.id, r.created, m.number, m.name, r.points,"
+        " (SELECT group_concat(g.name || ' ×' || l.quantity, ', ') FROM redemption_lines l"
+        "  JOIN goods g ON g.id = l.goods_id WHERE l.redemption_id = r.id),"
+        " EXISTS (SELECT 1 FROM reversals v WHERE v.redemption_id = r.id)"
+        " FROM redemptions r JOIN members m ON m.id = r.member_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY r.id DESC LIMIT ?",
+        [*params, max(1, min(limit, 5000))],
+    ).fetchall()
+    return [RedemptionRow(*row[:6], bool(row[6])) for row in rows]
+
+
+def dashboard(db: sqlite_utils.Database, *, corner_id: int = DEFAULT_CORNER) -> Dashboard:
+    """Today's redemptions, awarded against redeemed points by month, top goods, low stock."""
+    today = now().date().isoformat()
+    count, points = db.execute(
+        "SELECT count(*), coalesce(sum(points), 0) FROM redemptions r"
+        " WHERE substr(created, 1, 10) = ?"
+        " AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.redemption_id = r.id)",
+        [today],
+    ).fetchone()
+    months = db.execute(
+        "SELECT substr(created, 1, 7) AS month,"
+        " coalesce(sum(CASE WHEN kind = 'award' THEN delta END), 0),"
+        " -coalesce(sum(CASE WHEN kind IN ('redemption', 'reversal') THEN delta END), 0)"
+        " FROM points_entries GROUP BY month ORDER BY month DESC LIMIT 12"
+    ).fetchall()
+    top = db.execute(
+        "SELECT g.name, sum(l.quantity) AS quantity FROM redemption_lines l"
+        " JOIN redemptions r ON r.id = l.redemption_id JOIN goods g ON g.id = l.goods_id"
+        " WHERE r.created >= date('now', '-90 days')"
+        " AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.redemption_id = r.id)"
+        " GROUP BY g.id ORDER BY quantity DESC, g.name LIMIT 5"
+    ).fetchall()
+    return Dashboard(
+        count,
+        points,
+        tuple(reversed([tuple(row) for row in months])),
+        tuple(tuple(row) for row in top),
+        tuple(low_stock(db, corner_id=corner_id)),
+    )

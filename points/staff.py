@@ -1,0 +1,224 @@
+"""Staff accounts: hashed passwords, roles, and logins that slow down a guesser.
+
+Passwords are hashed with scrypt from the standard library, in a self-describing format
+(``scrypt$n$r$p$salt$hash``), so the cost can be raised later without breaking old hashes.
+After ``LOCK_AFTER`` failed logins in a row an account is locked for ``LOCK_SECONDS``, doubling
+with every further round of failures; while locked even the right password is refused. Failures
+are counted for unknown names too, and an unknown name costs a hash as well, so neither the
+answer nor its timing says whether a name exists.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sqlite_utils
+
+from points.audit import record
+from points.clock import timestamp
+from points.db import transaction
+from points.errors import CornerError
+
+ROLES = ("admin", "organiser")
+LOCK_AFTER = 5
+LOCK_SECONDS = 300
+MAX_LOCK_SECONDS = 24 * 3600
+MIN_PASSWORD = 8
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+# 2**15 x 8 x 1: about 0.1 s and 32 MiB on a small PC; a guesser gets ten tries a second at most
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+
+
+@dataclass(frozen=True)
+class Staff:
+    username: str
+    role: str
+    active: bool
+    created: str
+    # a digest of the password hash: a login session remembers it and ends when it changes
+    password_stamp: str = ""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    """A salted scrypt hash that names its own parameters."""
+    salt = secrets.token_bytes(16)
+    key = hashlib.scrypt(
+        password.encode(), salt=salt, n=n, r=r, p=p, maxmem=2 * 128 * r * n, dklen=32
+    )
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(key)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Does the password match the stored hash? (a constant-time comparison)"""
+    try:
+        scheme, n, r, p, salt, key = stored.split("$")
+        n, r, p = int(n), int(r), int(p)
+        expected = base64.b64decode(salt), base64.b64decode(key)
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    given = hashlib.scrypt(
+        password.encode(), salt=expected[0], n=n, r=r, p=p, maxmem=2 * 128 * r * n, dklen=32
+    )
+    return hmac.compare_digest(given, expected[1])
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to spend on unknown names, so that they take as long as known ones."""
+    return hash_password(secrets.token_hex(16))
+
+
+def normalise_username(username: object) -> str:
+    """User names are 1-40 lower-case letters, digits, dots, dashes and underscores."""
+    text = str(username or "").strip().lower()
+    if not _USERNAME.match(text):
+        raise CornerError("invalid_request", field="username")
+    return text
+
+
+def _check_password(password: object) -> str:
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 200:
+        raise CornerError("password_too_short", minimum=MIN_PASSWORD)
+    return password
+
+
+def _stamp(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+_STAFF_SQL = "SELECT username, role, active, created, password_hash FROM staff"
+
+
+def _staff(row) -> Staff:
+    return Staff(row[0], row[1], bool(row[2]), row[3], _stamp(row[4]))
+
+
+def get_staff(db: sqlite_utils.Database, username: str) -> Staff | None:
+    """The staff account of this name (active or not), or None."""
+    row = db.execute(_STAFF_SQL + " WHERE username = ?", [username]).fetchone()
+    return _staff(row) if row else None
+
+
+def list_staff(db: sqlite_utils.Database) -> list[Staff]:
+    """Every staff account, by name."""
+    return [_staff(row) for row in db.execute(_STAFF_SQL + " ORDER BY username")]
+
+
+def has_active_admin(db: sqlite_utils.Database) -> bool:
+    """Is there at least one active admin account?"""
+    return bool(db.execute("SELECT 1 FROM staff WHERE role = 'admin' AND active = 1").fetchone())
+
+
+def add_staff(
+    db: sqlite_utils.Database, *, username: str, password: str, role: str, actor: str
+) -> Staff:
+    """Create a staff account. No request id: the name is the natural key, and a repeat is
+    refused as ``staff_exists`` (a remembered outcome must never hold a password's hash)."""
+    username = normalise_username(username)
+    if role not in ROLES:
+        raise CornerError("invalid_request", field="role")
+    password_hash = hash_password(_check_password(password))  # outside the write: it is slow
+    with transaction(db):
+        if get_staff(db, username) is not None:
+            raise CornerError("staff_exists", username=username)
+        db.execute(
+            "INSERT INTO staff (username, password_hash, role, created) VALUES (?, ?, ?, ?)",
+            [username, password_hash, role, timestamp()],
+        )
+        staff = get_staff(db, username)
+        after = {"username": username, "role": role, "active": True}
+        record(db, actor=actor, action="add_staff", target=f"staff:{username}", after=after)
+    return staff
+
+
+def set_password(db: sqlite_utils.Database, *, username: str, password: str, actor: str) -> Staff:
+    """Give an account a new password; its open login sessions end, and any lock lifts."""
+    username = normalise_username(username)
+    password_hash = hash_password(_check_password(password))
+    with transaction(db):
+        if get_staff(db, username) is None:
+            raise CornerError("staff_unknown", username=username)
+        db.execute(
+            "UPDATE staff SET password_hash = ? WHERE username = ?", [password_hash, username]
+        )
+        db.execute("DELETE FROM login_failures WHERE username = ?", [username])
+        record(db, actor=actor, action="set_password", target=f"staff:{username}")
+        return get_staff(db, username)
+
+
+def deactivate_staff(db: sqlite_utils.Database, *, username: str, actor: str) -> Staff:
+    """Stop an account from logging in (its open sessions end at their next request)."""
+    username = normalise_username(username)
+    with transaction(db):
+        staff = get_staff(db, username)
+        if staff is None:
+            raise CornerError("staff_unknown", username=username)
+        db.execute("UPDATE staff SET active = 0 WHERE username = ?", [username])
+        record(
+            db,
+            actor=actor,
+            action="deactivate_staff",
+            target=f"staff:{username}",
+            before={"active": staff.active},
+            after={"active": False},
+        )
+        return get_staff(db, username)
+
+
+def lock_seconds(failures: int) -> int:
+    """How long an account stays locked after this many failures in a row (0: not locked)."""
+    if failures < LOCK_AFTER or failures % LOCK_AFTER:
+        return 0
+    return min(LOCK_SECONDS * 2 ** (failures // LOCK_AFTER - 1), MAX_LOCK_SECONDS)
+
+
+def authenticate(
+    db: sqlite_utils.Database, *, username: object, password: object, now: float | None = None
+) -> Staff:
+    """The active account these credentials open, or ``login_failed`` / ``login_locked``.
+
+    ``now`` (unix time) is the clock; tests move it instead of sleeping.
+    """
+    now = time.time() if now is None else now
+    name = str(username or "").strip().lower()[:40]
+    given = password if isinstance(password, str) else ""
+    with transaction(db):
+        row = db.execute(
+            "SELECT failures, locked_until FROM login_failures WHERE username = ?", [name]
+        ).fetchone()
+        failures, locked_until = row if row else (0, None)
+        if locked_until is not None and locked_until > now:
+            refusal = CornerError("login_locked", seconds=int(locked_until - now) + 1)
+        else:
+            found = db.execute(_STAFF_SQL + " WHERE username = ?", [name]).fetchone()
+            right = verify_password(given, found[4] if found else _dummy_hash())
+            if found and right and found[2]:
+                db.execute("DELETE FROM login_failures WHERE username = ?", [name])
+                record(db, actor=name, action="login", target=f"staff:{name}")
+                return _staff(found)
+            failures += 1
+            pause = lock_seconds(failures)
+            db.execute(
+                "INSERT INTO login_failures (username, failures, locked_until) VALUES (?, ?, ?)"
+                " ON CONFLICT (username) DO UPDATE SET failures = excluded.failures,"
+                " locked_until = excluded.locked_until",
+                [name, failures, now + pause if pause else None],
+            )
+            refusal = CornerError("login_failed")
+            if pause:
+                refusal = CornerError("login_locked", seconds=pause)
+    # raised after the commit: the counted failure must stay counted
+    raise refusal

@@ -1,0 +1,134 @@
+"""Stock counts and thresholds: corrections after a count, and the low-stock list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from points.errors import CornerError
+from points.goods import DEFAULT_CORNER, MAX_QUANTITY, add_stock_entry
+from points.requests import once
+from points.validate import positive_int
+
+
+@dataclass(frozen=True)
+class LowStock:
+    goods_id: int
+    name: str
+    on_hand: int
+    threshold: int
+
+
+def _counted(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_QUANTITY:
+        raise CornerError("invalid_request", field=field)
+    return value
+
+
+def _on_hand(db: sqlite_utils.Database, corner_id: int, goods_id: int) -> int | None:
+    """The stored count, or None when the good is unknown (0 when it never had stock here)."""
+    if not db.execute("SELECT 1 FROM goods WHERE id = ?", [goods_id]).fetchone():
+        return None
+    row = db.execute(
+        "SELECT on_hand FROM stock WHERE corner_id = ? AND goods_id = ?", [corner_id, goods_id]
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def correct_stock(
+    db: sqlite_utils.Database,
+    *,
+    goods_id: int,
+    counted: int,
+    note: str,
+    request_id: str,
+    actor: str,
+    corner_id: int = DEFAULT_CORNER,
+) -> dict:
+    """Record a stock count: a correction row of the difference (none when the count agrees)."""
+    goods_id = positive_int(goods_id, "goods_id")
+    counted = _counted(counted, "counted")
+    note = str(note or "").strip()
+    if not note or len(note) > 200:
+        raise CornerError("invalid_request", field="note")
+
+    def before() -> dict | None:
+        on_hand = _on_hand(db, corner_id, goods_id)
+        return None if on_hand is None else {"on_hand": on_hand}
+
+    def action(request_id: str) -> dict:
+        on_hand = _on_hand(db, corner_id, goods_id)
+        if on_hand is None:
+            raise CornerError("goods_unknown", goods=goods_id)
+        difference = counted - on_hand
+        if difference:
+            add_stock_entry(
+                db,
+                corner_id=corner_id,
+                goods_id=goods_id,
+                delta=difference,
+                kind="correction",
+                note=note,
+                actor=actor,
+                request_id=request_id,
+            )
+        return {"goods_id": goods_id, "delta": difference, "on_hand": counted}
+
+    return once(
+        db,
+        request_id=request_id,
+        kind="correct_stock",
+        params={"goods_id": goods_id, "counted": counted, "note": note, "corner": corner_id},
+        action=action,
+        actor=actor,
+        target=f"goods:{goods_id}",
+        before=before,
+    )
+
+
+def set_low_threshold(
+    db: sqlite_utils.Database,
+    *,
+    goods_id: int,
+    threshold: int,
+    request_id: str,
+    actor: str,
+    corner_id: int = DEFAULT_CORNER,
+) -> dict:
+    """Set the count at or below which a good shows on the low-stock list (0: never)."""
+    goods_id = positive_int(goods_id, "goods_id")
+    threshold = _counted(threshold, "threshold")
+
+    def action(_request_id: str) -> dict:
+        if _on_hand(db, corner_id, goods_id) is None:
+            raise CornerError("goods_unknown", goods=goods_id)
+        db.execute(
+            "INSERT INTO stock (corner_id, goods_id, on_hand, low_threshold) VALUES (?, ?, 0, ?)"
+            " ON CONFLICT (corner_id, goods_id)"
+            " DO UPDATE SET low_threshold = excluded.low_threshold",
+            [corner_id, goods_id, threshold],
+        )
+        return {"goods_id": goods_id, "threshold": threshold}
+
+    return once(
+        db,
+        request_id=request_id,
+        kind="set_low_threshold",
+        params={"goods_id": goods_id, "threshold": threshold, "corner": corner_id},
+        action=action,
+        actor=actor,
+        target=f"goods:{goods_id}",
+    )
+
+
+def low_stock(db: sqlite_utils.Database, *, corner_id: int = DEFAULT_CORNER) -> list[LowStock]:
+    """Active goods at or below their threshold at a corner, the emptiest first."""
+    rows = db.execute(
+        "SELECT g.id, g.name, s.on_hand, s.low_threshold FROM stock s"
+        " JOIN goods g ON g.id = s.goods_id"
+        " WHERE s.corner_id = ? AND g.active = 1 AND s.low_threshold > 0"
+        " AND s.on_hand <= s.low_threshold ORDER BY s.on_hand, g.name",
+        [corner_id],
+    )
+    return [LowStock(*row) for row in rows]

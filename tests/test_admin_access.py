@@ -1,0 +1,242 @@
+"""Who may open which admin page: a matrix over the URL map, CSRF, lock-out, session expiry."""
+
+from __future__ import annotations
+
+import pytest
+
+from points.audit import list_audit
+from points.members import count_members
+from points.staff import LOCK_SECONDS, deactivate_staff, set_password
+from tests.admin_support import PASSWORD, Clock, admin_app, csrf_token, login, make_staff
+from tests.helpers import make_member
+
+# Sample values for the URL converters of admin routes. A new route with a new argument fails
+# the matrix until a sample is added here: no route escapes it by having parameters.
+SAMPLES = {"number": "QZ001"}
+PUBLIC = {"admin.login"}
+ORGANISER_ALLOWED = {"admin.home", "admin.logout"}
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def admin(instance, clock):
+    app = admin_app(instance, clock)
+    yield app
+    app.extensions["corner_connections"].close_all()
+
+
+def admin_requests(app):
+    """(endpoint, method, url) for every method of every /admin rule; logging out comes last."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/admin"):
+            continue
+        missing = set(rule.arguments) - set(SAMPLES)
+        assert not missing, f"add a sample value for {missing} of {rule.rule}"
+        url = rule.build({name: SAMPLES[name] for name in rule.arguments})[1]
+        for method in sorted(rule.methods - {"OPTIONS"}):
+            found.append((rule.endpoint, method, url))
+    return sorted(found, key=lambda item: item[0] == "admin.logout")
+
+
+def marked(app, mark: str) -> set[str]:
+    return {
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint.startswith("admin.") and getattr(view, mark, False)
+    }
+
+
+def test_public_and_organiser_views_are_only_those_named_here(admin):
+    # marking a view public or organiser-allowed must be a decision someone makes in this file
+    assert marked(admin, "public") == PUBLIC
+    assert marked(admin, "organiser_allowed") == ORGANISER_ALLOWED
+    assert len(admin_requests(admin)) >= 10
+
+
+def test_anonymous_user_gets_no_admin_page(admin, db):
+    make_member(db)
+    client = admin.test_client()
+    refused = []
+    for endpoint, method, url in admin_requests(admin):
+        response = client.open(url, method=method)
+        if endpoint in PUBLIC:
+            if response.status_code in (401, 403):
+                refused.append((method, url, response.status_code))
+        elif method in ("GET", "HEAD"):
+            if not (response.status_code == 302 and "/admin/login" in response.location):
+                refused.append((method, url, response.status_code))
+        elif response.status_code not in (401, 403):
+            refused.append((method, url, response.status_code))
+    assert not refused, f"answered an anonymous user: {refused}"
+    assert count_members(db) == 1  # and nothing was written
+
+
+def test_organiser_gets_only_the_pages_marked_for_organisers(admin, db):
+    make_member(db)
+    make_staff(db, "li", role="organiser")
+    client = admin.test_client()
+    assert login(client, "li").status_code == 302
+    wrong = []
+    for endpoint, method, url in admin_requests(admin):
+        status = client.open(url, method=method).status_code
+        expected_refusal = endpoint not in ORGANISER_ALLOWED and endpoint not in PUBLIC
+        if expected_refusal != (status == 403):
+            wrong.append((method, url, status))
+    assert not wrong, f"organiser: {wrong}"
+
+
+def test_admin_gets_every_page(admin, db):
+    make_member(db)
+    make_staff(db)
+    client = admin.test_client()
+    assert login(client).status_code == 302
+    wrong = []
+    for endpoint, method, url in admin_requests(admin):
+        response = client.open(url, method=method)
+        sent_to_login = "/admin/login" in (response.location or "")
+        if response.status_code in (401, 403) or (sent_to_login and endpoint != "admin.logout"):
+            wrong.append((method, url, response.status_code))
+    assert not wrong, f"admin refused: {wrong}"
+
+
+def test_next_after_login_stays_on_this_site(admin, db):
+    make_staff(db)
+    client = admin.test_client()
+    credentials = {"username": "wang", "password": PASSWORD}
+    response = client.post("/admin/login?next=//evil.example/admin", data=credentials)
+    assert response.location == "/admin/"
+    client.post("/admin/logout")
+    response = client.post("/admin/login?next=/admin/members?q=zs", data=credentials)
+    assert response.location == "/admin/members?q=zs"
+
+
+# -- CSRF --------------------------------------------------------------------------------------
+
+
+def test_post_without_csrf_token_is_refused_and_writes_nothing(instance, db, clock):
+    app = admin_app(instance, clock, WTF_CSRF_ENABLED=True)
+    make_staff(db)
+    client = app.test_client()
+    token = csrf_token(client.get("/admin/login").text)
+    assert login(client).status_code == 400  # the login form needs the token too
+    assert login(client, csrf_token=token).status_code == 302
+    form = {"number": "QZ009", "name": "张三", "request_id": "admin-0123456789"}
+    refused = client.post("/admin/members/new", data=form)
+    assert refused.status_code == 400
+    assert "表单已失效" in refused.text
+    forged = client.post("/admin/members/new", data={**form, "csrf_token": "forged"})
+    assert forged.status_code == 400
+    assert count_members(db) == 0
+    assert [entry.action for entry in list_audit(db)] == ["login", "add_staff"]
+    # the same form with the page's token goes through: the token was the only thing missing
+    token = csrf_token(client.get("/admin/members/new").text)
+    assert client.post("/admin/members/new", data={**form, "csrf_token": token}).status_code == 302
+    assert count_members(db) == 1
+    app.extensions["corner_connections"].close_all()
+
+
+def test_kiosk_api_needs_no_csrf_token(instance, db, clock):
+    app = admin_app(instance, clock, WTF_CSRF_ENABLED=True)
+    answer = app.test_client().post("/api/kiosk/scan", json={"credential": "rubbish"})
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "card_invalid"
+    app.extensions["corner_connections"].close_all()
+
+
+# -- lock-out ----------------------------------------------------------------------------------
+
+
+def test_wrong_passwords_lock_the_account_even_for_the_right_one(admin, db, clock):
+    make_staff(db)
+    client = admin.test_client()
+    for _ in range(4):
+        response = login(client, password="wrong password")
+        assert response.status_code == 401 and "用户名或密码不对" in response.text
+    locked = login(client, password="wrong password")
+    assert locked.status_code == 429 and "登录失败次数太多" in locked.text
+    clock.advance(LOCK_SECONDS - 10)
+    assert login(client).status_code == 429  # the right password, still locked
+    clock.advance(11)
+    assert login(client).status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_an_unknown_name_is_answered_like_a_wrong_password(admin, db):
+    make_staff(db)
+    client = admin.test_client()
+    unknown = login(client, "nobody")
+    wrong = login(client, password="wrong password")
+    assert unknown.status_code == wrong.status_code == 401
+    assert "用户名或密码不对" in unknown.text
+
+
+# -- session expiry ----------------------------------------------------------------------------
+
+
+def test_login_ends_after_thirty_idle_minutes(admin, db, clock):
+    make_staff(db)
+    client = admin.test_client()
+    login(client)
+    clock.advance(29 * 60)
+    assert client.get("/admin/members").status_code == 200
+    clock.advance(29 * 60)  # 58 minutes after login, but only 29 idle
+    assert client.get("/admin/members").status_code == 200
+    clock.advance(31 * 60)
+    expired = client.get("/admin/members")
+    assert expired.status_code == 302 and "/admin/login" in expired.location
+    assert "已自动退出" in client.get(expired.location).text
+    assert client.get("/admin/members").status_code == 302  # the login is gone for good
+
+
+def test_login_ends_after_eight_hours_however_busy(admin, db, clock):
+    make_staff(db)
+    client = admin.test_client()
+    login(client)
+    for _ in range(8 * 3):  # a page every 20 minutes for eight hours
+        clock.advance(20 * 60)
+        assert client.get("/admin/").status_code == 200
+    clock.advance(20 * 60)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_session_timestamps_cannot_be_stretched_by_an_old_cookie(admin, db):
+    make_staff(db)
+    client = admin.test_client()
+    login(client)
+    with client.session_transaction() as session:
+        session["staff_login"] -= 9 * 3600
+    assert client.get("/admin/").status_code == 302
+
+
+def test_deactivation_or_a_new_password_ends_open_logins(admin, db):
+    make_staff(db)
+    make_staff(db, "zhao")
+    first, second = admin.test_client(), admin.test_client()
+    login(first)
+    login(second, "zhao")
+    set_password(db, username="wang", password="another password", actor="test")
+    assert first.get("/admin/").status_code == 302
+    deactivate_staff(db, username="zhao", actor="test")
+    assert second.get("/admin/").status_code == 302
+    assert login(second, "zhao").status_code == 401
+
+
+def test_logout_ends_the_login(admin, db):
+    make_staff(db)
+    client = admin.test_client()
+    login(client)
+    assert client.post("/admin/logout").status_code == 302
+    assert client.get("/admin/").status_code == 302
+
+
+def test_kiosk_pages_link_to_no_admin_page(admin):
+    client = admin.test_client()
+    for url in ("/kiosk", "/static/kiosk.js", "/static/kiosk.css"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "/admin" not in response.text, url
+        response.close()
