@@ -31,7 +31,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from kiosk.instance import init_instance  # noqa: E402
 from points.db import connect  # noqa: E402
-from points.members import bind_nfc_card  # noqa: E402
+from points.member_cards import bind_nfc_card  # noqa: E402
 from tests.conftest import Server  # noqa: E402
 from tests.helpers import make_member, rid  # noqa: E402
 from tests.pcsc import READERS, PcscDaemon, VirtualCard, wait_reader_state  # noqa: E402

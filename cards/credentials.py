@@ -13,7 +13,7 @@ import sqlite_utils
 from cards.nfc import NFC_PREFIX, normalise_uid
 from cards.token import CardSecret, read_token
 from points.errors import CornerError
-from points.members import card_by_serial, card_by_uid
+from points.member_cards import card_by_serial, card_by_uid
 from points.sessions import DEFAULT_TTL_SECONDS, Session, open_session
 
 

@@ -136,7 +136,8 @@ def members() -> None:
 @click.pass_obj
 def members_add(obj, number, name, branch, community, phone, no_card, request_id) -> None:
     """Register a member (and issue their QR card)."""
-    from points.members import add_member, issue_qr_card
+    from points.member_cards import issue_qr_card
+    from points.members import add_member
 
     db = obj.db()
     request_id = _request_id(request_id)

@@ -20,7 +20,7 @@ def cards() -> None:
 @click.pass_obj
 def cards_issue(obj, number, request_id) -> None:
     """Issue (or reissue) a member's QR card; the old one stops working at once."""
-    from points.members import issue_qr_card
+    from points.member_cards import issue_qr_card
 
     card = issue_qr_card(obj.db(), number=number, request_id=_request_id(request_id), actor=actor())
     click.echo(
@@ -43,7 +43,8 @@ def cards_issue(obj, number, request_id) -> None:
 def cards_bind(obj, number, uid, wait, request_id) -> None:
     """Bind an NFC card to a member: by UID, or by laying it on this machine's reader."""
     from cards.nfc import normalise_uid, wait_for_card
-    from points.members import bind_nfc_card, get_member
+    from points.member_cards import bind_nfc_card
+    from points.members import get_member
 
     db = obj.db()
     member = get_member(db, number)
@@ -80,7 +81,7 @@ def cards_bind(obj, number, uid, wait, request_id) -> None:
 @click.pass_obj
 def cards_revoke(obj, serial, request_id) -> None:
     """Revoke a lost card by its serial (see `corner cards list`); it stops working at once."""
-    from points.members import revoke_card
+    from points.member_cards import revoke_card
 
     card = revoke_card(obj.db(), card_id=serial, request_id=_request_id(request_id), actor=actor())
     click.echo(
@@ -93,7 +94,7 @@ def cards_revoke(obj, serial, request_id) -> None:
 @click.pass_obj
 def cards_list(obj, number) -> None:
     """A member's cards: serial, kind, status, UID."""
-    from points.members import list_cards
+    from points.member_cards import list_cards
 
     for card in list_cards(obj.db(), number):
         click.echo(f"{card.id}\t{card.kind}\t{card.status}\t{card.uid or ''}")
@@ -113,7 +114,8 @@ def cards_qr(obj, number, output, text) -> None:
     """Write a member's current QR card as PNG."""
     from cards.qr import qr_png
     from cards.token import make_token
-    from points.members import current_qr_card, get_member
+    from points.member_cards import current_qr_card
+    from points.members import get_member
 
     instance = obj.instance()
     member = get_member(obj.db(), number)

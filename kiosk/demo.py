@@ -12,7 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from points.goods import add_goods
 from points.ledger import award_points, deduct_points
-from points.members import add_member, issue_qr_card
+from points.member_cards import issue_qr_card
+from points.members import add_member
 
 COMMUNITY = "银枫社区"
 BRANCH = "退休干部第一党支部"

@@ -20,7 +20,8 @@ from kiosk.app import current_instance, get_db
 from kiosk.i18n import kiosk_strings
 from points.errors import CornerError
 from points.kiosks import authenticate_kiosk
-from points.members import current_qr_card, get_member, list_members
+from points.member_cards import current_qr_card
+from points.members import get_member, list_members
 
 blueprint = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 

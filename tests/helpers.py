@@ -7,7 +7,8 @@ import uuid
 from cards.token import make_token
 from points.goods import add_goods
 from points.ledger import award_points
-from points.members import add_member, issue_qr_card
+from points.member_cards import issue_qr_card
+from points.members import add_member
 
 
 def rid() -> str:
@@ -44,7 +45,7 @@ def make_goods(db, name: str = "拖鞋", points: int = 10, stock: int = 5, corne
 
 def card_token(instance, db, number: str = "QZ001") -> str:
     """The token printed on the member's current QR card."""
-    from points.members import current_qr_card
+    from points.member_cards import current_qr_card
 
     card = current_qr_card(db, number)
     return make_token(instance.secret(), member_number=number, serial=card.id)

@@ -6,7 +6,7 @@ import qrcode
 from cards.credentials import scan
 from cards.token import CardSecret, make_token, read_token
 from points.errors import CornerError
-from points.members import issue_qr_card
+from points.member_cards import issue_qr_card
 from tests.helpers import card_token, make_member, rid
 
 

@@ -5,7 +5,7 @@ import pytest
 from cards.credentials import scan
 from points.errors import CornerError
 from points.kiosks import add_kiosk, authenticate_kiosk, list_kiosks, revoke_kiosk
-from points.members import bind_nfc_card, card_by_uid, list_cards, revoke_card
+from points.member_cards import bind_nfc_card, card_by_uid, list_cards, revoke_card
 from points.redemptions import redeem
 from tests.helpers import make_goods, make_member, rid
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from points.kiosks import add_kiosk, revoke_kiosk
-from points.members import bind_nfc_card, revoke_card
+from points.member_cards import bind_nfc_card, revoke_card
 from tests.conftest import corner_command
 from tests.helpers import make_goods, make_member, rid
 
