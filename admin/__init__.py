@@ -47,6 +47,19 @@ def organiser_allowed(view: Callable) -> Callable:
     return view
 
 
+def accepts_uploads(max_bytes: int) -> Callable:
+    """Mark a view whose form carries a file: its requests may be up to ``max_bytes`` long.
+
+    The app's limit (MAX_CONTENT_LENGTH) stays small for everything else.
+    """
+
+    def mark(view: Callable) -> Callable:
+        view.max_upload_bytes = max_bytes
+        return view
+
+    return mark
+
+
 def clock() -> float:
     """Unix time; tests replace it with ``app.config["CORNER_CLOCK"]``."""
     return current_app.config.get("CORNER_CLOCK", time.time)()
@@ -133,8 +146,33 @@ def csrf_refused(_error):
     return render_template("admin/refused.html", status=400), 400
 
 
+def _upload_limit() -> None:
+    """Raise the body size limit for upload views, for a logged-in browser only.
+
+    An app-level hook registered before CSRFProtect's: the CSRF check reads the form, so the
+    limit must be set before it runs.
+    """
+    view = current_app.view_functions.get(request.endpoint)
+    max_bytes = getattr(view, "max_upload_bytes", None)
+    if max_bytes and session.get("staff"):
+        request.max_content_length = max_bytes
+
+
 def init_app(app: Flask) -> None:
     """Register the admin blueprint with its views."""
-    from admin import auth, home, members  # noqa: F401 - their views attach to the blueprint
+    app.before_request(_upload_limit)
+    # their views attach to the blueprint; one module a line, so additions do not collide
+    from admin import (  # noqa: F401
+        audit,
+        auth,
+        cards,
+        goods,
+        home,
+        imports,
+        members,
+        records,
+        redemptions,
+        stock,
+    )
 
     app.register_blueprint(blueprint)

@@ -1,13 +1,16 @@
-"""The landing page after logging in (the dashboard comes here later)."""
+"""The landing page after logging in: the dashboard for admins, a short page for organisers."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import g, render_template
 
 from admin import blueprint, organiser_allowed
+from admin.dashboard import render_dashboard
 
 
 @blueprint.get("/")
 @organiser_allowed
 def home():
+    if g.staff.role == "admin":
+        return render_dashboard()
     return render_template("admin/home.html")

@@ -61,14 +61,22 @@ def list_audit(
     actor: str | None = None,
     action: str | None = None,
     target: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
     limit: int = 200,
 ) -> list[AuditEntry]:
-    """Audit rows, newest first, narrowed by any of actor, action and target."""
+    """Audit rows, newest first, narrowed by actor, action, target and dates (YYYY-MM-DD)."""
     where, values = [], []
     for column, value in (("actor", actor), ("action", action), ("target", target)):
         if value:
             where.append(f"{column} = ?")
             values.append(value)
+    if since:
+        where.append("created >= ?")
+        values.append(since)
+    if until:  # the whole last day: compare its date part
+        where.append("substr(created, 1, 10) <= ?")
+        values.append(until)
     sql = (
         "SELECT id, actor, action, target, params, before, after, request_id, created FROM audit"
         + (" WHERE " + " AND ".join(where) if where else "")
@@ -87,3 +95,10 @@ def list_audit(
         )
         for row in rows
     ]
+
+
+def audit_names(db: sqlite_utils.Database) -> tuple[list[str], list[str]]:
+    """The actors and the actions that occur in the trail, for the filters' choices."""
+    actors = [row[0] for row in db.execute("SELECT DISTINCT actor FROM audit ORDER BY actor")]
+    actions = [row[0] for row in db.execute("SELECT DISTINCT action FROM audit ORDER BY action")]
+    return actors, actions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -14,6 +15,7 @@ from points.validate import positive_int
 DEFAULT_CORNER = 1
 RESTOCK_SOURCES = ("purchase", "donation", "other")
 MAX_QUANTITY = 100_000
+MAX_POINTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,51 @@ class StockChange:
     name: str
     delta: int
     on_hand: int
+
+
+@dataclass(frozen=True)
+class GoodsDetail:
+    """A good as staff see it: inactive ones too, with its rules and its stock at one corner."""
+
+    id: int
+    name: str
+    points: int
+    category: str | None
+    active: bool
+    picture: str | None
+    stock: int
+    low_threshold: int
+    limit_quantity: int | None
+    limit_period: str | None
+
+    @property
+    def low(self) -> bool:
+        return self.active and self.low_threshold > 0 and self.stock <= self.low_threshold
+
+
+def _goods_name(name: object) -> str:
+    text = str(name or "").strip()
+    if not text or len(text) > 40:
+        raise CornerError("invalid_request", field="name")
+    return text
+
+
+def _category(category: object) -> str | None:
+    """A category is optional free text (食品, 日用品 ...); blank means none."""
+    text = str(category or "").strip()
+    if len(text) > 20:
+        raise CornerError("invalid_request", field="category")
+    return text or None
+
+
+def _picture_name(picture: object) -> str | None:
+    """A stored picture's file name (made by store_picture), never a path."""
+    if picture is None:
+        return None
+    text = str(picture)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", text) or ".." in text:
+        raise CornerError("invalid_request", field="picture")
+    return text
 
 
 def _check_corner(db: sqlite_utils.Database, corner_id: int) -> None:
@@ -134,12 +181,15 @@ def add_goods(
     picture: str | None = None,
     category: str | None = None,
     corner_id: int = DEFAULT_CORNER,
+    active: bool = True,
 ) -> Goods:
     """Add a good to the catalogue, with its opening stock at one corner as a restock row."""
-    name = str(name or "").strip()
-    if not name or len(name) > 40:
-        raise CornerError("invalid_request", field="name")
-    points = positive_int(points, "points", limit=10_000)
+    name = _goods_name(name)
+    points = positive_int(points, "points", limit=MAX_POINTS)
+    category = _category(category)
+    picture = _picture_name(picture)
+    if not isinstance(active, bool):
+        raise CornerError("invalid_request", field="active")
     if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= MAX_QUANTITY:
         raise CornerError("invalid_request", field="stock")
 
@@ -148,8 +198,9 @@ def add_goods(
         if db.execute("SELECT 1 FROM goods WHERE name = ?", [name]).fetchone():
             raise CornerError("goods_exists", name=name)
         goods_id = db.execute(
-            "INSERT INTO goods (name, points, picture, category, created) VALUES (?, ?, ?, ?, ?)",
-            [name, points, picture, category, timestamp()],
+            "INSERT INTO goods (name, points, picture, category, active, created)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [name, points, picture, category, int(active), timestamp()],
         ).lastrowid
         if stock:
             add_stock_entry(
@@ -173,6 +224,8 @@ def add_goods(
         "category": category,
         "corner": corner_id,
     }
+    if not active:  # only then: a repeat of a request made before this flag still matches
+        params["active"] = False
     result = once(
         db,
         request_id=request_id,
@@ -238,3 +291,107 @@ def restock(
             target=f"goods:{goods_id}",
         )
     )
+
+
+_DETAIL_SQL = """
+SELECT g.id, g.name, g.points, g.category, g.active, g.picture, coalesce(s.on_hand, 0),
+       coalesce(s.low_threshold, 0), g.limit_quantity, g.limit_period
+FROM goods g LEFT JOIN stock s ON s.goods_id = g.id AND s.corner_id = ?
+"""
+
+
+def _detail(row: tuple) -> GoodsDetail:
+    return GoodsDetail(*row[:4], bool(row[4]), *row[5:])
+
+
+def list_goods(db: sqlite_utils.Database, *, corner_id: int = DEFAULT_CORNER) -> list[GoodsDetail]:
+    """Every good, inactive ones last, with stock, threshold and limit at a corner."""
+    rows = db.execute(_DETAIL_SQL + " ORDER BY g.active DESC, g.points, g.id", [corner_id])
+    return [_detail(row) for row in rows]
+
+
+def goods_detail(
+    db: sqlite_utils.Database, goods_id: int, *, corner_id: int = DEFAULT_CORNER
+) -> GoodsDetail:
+    """One good as staff see it, or ``goods_unknown``."""
+    row = db.execute(_DETAIL_SQL + " WHERE g.id = ?", [corner_id, goods_id]).fetchone()
+    if row is None:
+        raise CornerError("goods_unknown", goods=goods_id)
+    return _detail(row)
+
+
+def _goods_record(db: sqlite_utils.Database, goods_id: int) -> dict | None:
+    """A good's editable fields, as the audit trail shows them; inside a write."""
+    row = db.execute(
+        "SELECT name, points, category, active, picture FROM goods WHERE id = ?", [goods_id]
+    ).fetchone()
+    if row is None:
+        return None
+    return {
+        "name": row[0],
+        "points": row[1],
+        "category": row[2],
+        "active": bool(row[3]),
+        "picture": row[4],
+    }
+
+
+def update_goods(
+    db: sqlite_utils.Database,
+    *,
+    goods_id: int,
+    name: str,
+    points: int,
+    category: str | None,
+    active: bool,
+    picture: str | None,
+    request_id: str,
+    actor: str,
+) -> GoodsDetail:
+    """Change a good's name, price, category, active flag and picture (None keeps the picture).
+
+    A new price counts from the next redemption on; earlier redemptions keep the price they
+    were made at (redemption_lines.points_each).
+    """
+    goods_id = positive_int(goods_id, "goods_id")
+    name = _goods_name(name)
+    points = positive_int(points, "points", limit=MAX_POINTS)
+    category = _category(category)
+    picture = _picture_name(picture)
+    if not isinstance(active, bool):
+        raise CornerError("invalid_request", field="active")
+
+    def action(_request_id: str) -> dict:
+        current = _goods_record(db, goods_id)
+        if current is None:
+            raise CornerError("goods_unknown", goods=goods_id)
+        if db.execute(
+            "SELECT 1 FROM goods WHERE name = ? AND id <> ?", [name, goods_id]
+        ).fetchone():
+            raise CornerError("goods_exists", name=name)
+        db.execute(
+            "UPDATE goods SET name = ?, points = ?, category = ?, active = ?,"
+            " picture = coalesce(?, picture) WHERE id = ?",
+            [name, points, category, int(active), picture, goods_id],
+        )
+        return {"goods_id": goods_id, **_goods_record(db, goods_id)}
+
+    params = {
+        "goods_id": goods_id,
+        "name": name,
+        "points": points,
+        "category": category,
+        "active": active,
+        "picture": picture,
+    }
+    once(
+        db,
+        request_id=request_id,
+        kind="update_goods",
+        params=params,
+        action=action,
+        actor=actor,
+        target=f"goods:{goods_id}",
+        before=lambda: _goods_record(db, goods_id),
+    )
+    return goods_detail(db, goods_id)

@@ -178,3 +178,25 @@ def revoke_card(
             target=f"card:{card_id}",
         )
     )
+
+
+@dataclass(frozen=True)
+class CardLine:
+    """One card in a member's card history, with when it was issued and when it stopped."""
+
+    id: int
+    kind: str
+    status: str
+    uid: str | None
+    issued: str
+    ended: str | None
+
+
+def card_history(db: sqlite_utils.Database, number: str) -> list[CardLine]:
+    """Every card a member was ever given, newest first, with its dates."""
+    rows = db.execute(
+        "SELECT c.id, c.kind, c.status, c.uid, c.issued, c.ended FROM cards c"
+        " JOIN members m ON m.id = c.member_id WHERE m.number = ? ORDER BY c.id DESC",
+        [normalise_number(number)],
+    )
+    return [CardLine(*row) for row in rows]

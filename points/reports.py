@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from points.clock import now
+from points.errors import CornerError
 from points.goods import DEFAULT_CORNER
 from points.stock import LowStock, low_stock
 
@@ -20,6 +21,20 @@ class RedemptionRow:
     points: int
     goods: str
     reversed: bool
+
+
+@dataclass(frozen=True)
+class RedemptionDetail:
+    id: int
+    created: str
+    member_number: str
+    member_name: str
+    corner: str
+    points: int
+    lines: tuple[tuple[str, int, int], ...]  # (goods name, quantity, points each)
+    reversed_at: str | None
+    reversed_by: str | None
+    reversal_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,25 @@ def list_redemptions(
         [*params, max(1, min(limit, 5000))],
     ).fetchall()
     return [RedemptionRow(*row[:6], bool(row[6])) for row in rows]
+
+
+def redemption_detail(db: sqlite_utils.Database, redemption_id: int) -> RedemptionDetail:
+    """One redemption with its lines and, if reversed, when, by whom and why."""
+    row = db.execute(
+        "SELECT r.id, r.created, m.number, m.name, c.name, r.points,"
+        " v.created, v.actor, v.reason FROM redemptions r"
+        " JOIN members m ON m.id = r.member_id JOIN corners c ON c.id = r.corner_id"
+        " LEFT JOIN reversals v ON v.redemption_id = r.id WHERE r.id = ?",
+        [redemption_id],
+    ).fetchone()
+    if row is None:
+        raise CornerError("redemption_unknown", redemption=redemption_id)
+    lines = db.execute(
+        "SELECT g.name, l.quantity, l.points_each FROM redemption_lines l"
+        " JOIN goods g ON g.id = l.goods_id WHERE l.redemption_id = ? ORDER BY g.name",
+        [redemption_id],
+    ).fetchall()
+    return RedemptionDetail(*row[:6], tuple(tuple(line) for line in lines), *row[6:])
 
 
 def dashboard(db: sqlite_utils.Database, *, corner_id: int = DEFAULT_CORNER) -> Dashboard:

@@ -132,3 +132,27 @@ def low_stock(db: sqlite_utils.Database, *, corner_id: int = DEFAULT_CORNER) -> 
         [corner_id],
     )
     return [LowStock(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class StockEntry:
+    id: int
+    created: str
+    delta: int
+    kind: str
+    source: str | None
+    note: str | None
+    actor: str
+    redemption_id: int | None
+
+
+def stock_history(
+    db: sqlite_utils.Database, *, goods_id: int, corner_id: int = DEFAULT_CORNER, limit: int = 20
+) -> list[StockEntry]:
+    """The latest rows of a good's stock ledger at a corner, newest first."""
+    rows = db.execute(
+        "SELECT id, created, delta, kind, source, note, actor, redemption_id FROM stock_entries"
+        " WHERE corner_id = ? AND goods_id = ? ORDER BY id DESC LIMIT ?",
+        [corner_id, goods_id, max(1, min(limit, 1000))],
+    )
+    return [StockEntry(*row) for row in rows]

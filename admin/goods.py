@@ -1,0 +1,267 @@
+"""The goods area: the catalogue, adding and editing a good with its picture, per-member limits."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from admin import accepts_uploads, blueprint
+from kiosk.app import current_instance, get_db
+from kiosk.pictures import MAX_BYTES, prepare_picture, save_picture
+from points.corners import Corner, list_corners
+from points.errors import MESSAGES, CornerError
+from points.goods import MAX_POINTS, add_goods, goods_detail, list_goods, update_goods
+from points.limits import PERIODS, set_goods_limit
+
+# an upload a little over the picture limit still reaches the form, which then says "too large"
+# next to the field; a bigger one meets the 413 page
+UPLOAD_BYTES = 3 * MAX_BYTES
+
+PERIOD_LABELS = {
+    "month": lazy_gettext("a month"),
+    "quarter": lazy_gettext("a quarter"),
+    "year": lazy_gettext("a year"),
+}
+PICTURE_MESSAGES = {
+    "too_large": lazy_gettext("This file is too large: a picture may be at most 10 MB."),
+    "not_a_picture": lazy_gettext("This file is not a picture. Please choose a PNG or JPEG."),
+}
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def new_request_id() -> str:
+    return f"admin-{uuid.uuid4()}"
+
+
+def chosen_corner() -> tuple[Corner, list[Corner]]:
+    """The corner named by ?corner=, else this server's own; and all corners, for a selector."""
+    corners = list_corners(get_db())
+    wanted = request.args.get("corner", type=int) or current_instance().settings.corner
+    for corner in corners:
+        if corner.id == wanted:
+            return corner, corners
+    abort(404)
+
+
+def show_refusal(form: FlaskForm, error: CornerError, fields: dict[str, str] | None = None):
+    """Put a refusal of the core next to the field it concerns, or above the form."""
+    field = (fields or {}).get(error.code, error.details.get("field"))
+    if field in form and field != "request_id":
+        form[field].errors = [*form[field].errors, gettext(MESSAGES[error.code])]
+    else:
+        flash(gettext(MESSAGES[error.code]), "error")
+
+
+def goods_or_404(goods_id: int, corner_id: int | None = None):
+    try:
+        if corner_id is None:
+            return goods_detail(get_db(), goods_id)
+        return goods_detail(get_db(), goods_id, corner_id=corner_id)
+    except CornerError:
+        abort(404)
+
+
+class GoodsForm(FlaskForm):
+    # made with the form: the same form submitted twice (a double click) acts once
+    request_id = HiddenField(default=new_request_id)
+    name = StringField(
+        lazy_gettext("Item name"),
+        validators=[
+            DataRequired(lazy_gettext("Please enter the name of the item.")),
+            Length(max=40, message=lazy_gettext("At most 40 characters.")),
+        ],
+        filters=[strip],
+    )
+    points = IntegerField(
+        lazy_gettext("Points"),
+        validators=[
+            InputRequired(lazy_gettext("Please enter the price in points.")),
+            NumberRange(
+                1, MAX_POINTS, lazy_gettext("A whole number from 1 to %(max)s.", max=MAX_POINTS)
+            ),
+        ],
+    )
+    category = StringField(
+        lazy_gettext("Category"),
+        validators=[Optional(), Length(max=20, message=lazy_gettext("At most 20 characters."))],
+        filters=[strip],
+    )
+    active = BooleanField(lazy_gettext("Shown at the kiosk"), default=True)
+    picture = FileField(lazy_gettext("Picture (PNG or JPEG, at most 10 MB)"))
+
+
+class LimitForm(FlaskForm):
+    request_id = HiddenField(default=new_request_id)
+    quantity = IntegerField(
+        lazy_gettext("How many per member"),
+        validators=[
+            InputRequired(lazy_gettext("Please enter how many.")),
+            NumberRange(1, 1000, lazy_gettext("A whole number from 1 to %(max)s.", max=1000)),
+        ],
+    )
+    period = SelectField(
+        lazy_gettext("In"), choices=list(PERIODS), default="quarter", validate_choice=True
+    )
+    lift = SubmitField(lazy_gettext("Lift the limit"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.period.choices = [(period, PERIOD_LABELS[period]) for period in PERIODS]
+        if self.lift.data:  # lifting needs no quantity
+            self.quantity.validators = [Optional()]
+
+
+def _stored_picture(form: GoodsForm) -> tuple[str | None, bool]:
+    """Check and store the uploaded picture: (its file name or None, whether the file is new)."""
+    upload = form.picture.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None, False
+    name, png = prepare_picture(upload.stream.read(MAX_BYTES + 1))
+    return name, save_picture(name, png, current_instance().pictures)
+
+
+def _save_goods(form: GoodsForm, write) -> object | None:
+    """Store the picture, then the good; a refusal removes a picture it stored and says why."""
+    try:
+        picture, new_file = _stored_picture(form)
+    except CornerError as error:
+        form.picture.errors = [PICTURE_MESSAGES[error.details.get("reason", "not_a_picture")]]
+        return None
+    try:
+        return write(picture)
+    except CornerError as error:
+        if new_file:  # the good was not saved: neither is its picture
+            (current_instance().pictures / picture).unlink(missing_ok=True)
+        show_refusal(form, error, {"goods_exists": "name"})
+        return None
+
+
+@blueprint.errorhandler(413)
+def too_large(_error):
+    """A file beyond the upload limit: the form cannot even be read, so say so on a page."""
+    return render_template("admin/goods/too_large.html"), 413
+
+
+@blueprint.get("/goods")
+def goods():
+    corner, corners = chosen_corner()
+    items = list_goods(get_db(), corner_id=corner.id)
+    return render_template(
+        "admin/goods/list.html",
+        goods=items,
+        corner=corner,
+        corners=corners,
+        periods=PERIOD_LABELS,
+    )
+
+
+@blueprint.route("/goods/new", methods=["GET", "POST"])
+@accepts_uploads(UPLOAD_BYTES)
+def goods_new():
+    form = GoodsForm()
+    if form.validate_on_submit():
+        added = _save_goods(
+            form,
+            lambda picture: add_goods(
+                get_db(),
+                name=form.name.data,
+                points=form.points.data,
+                category=form.category.data or None,
+                picture=picture,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+                corner_id=current_instance().settings.corner,
+                active=bool(form.active.data),
+            ),
+        )
+        if added is not None:
+            flash(gettext("Added %(name)s. Now restock it.", name=added.name))
+            return redirect(url_for("admin.goods_stock", goods_id=added.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/goods/form.html", form=form, item=None), status
+
+
+@blueprint.route("/goods/<int:goods_id>/edit", methods=["GET", "POST"])
+@accepts_uploads(UPLOAD_BYTES)
+def goods_edit(goods_id: int):
+    item = goods_or_404(goods_id)
+    form = GoodsForm(obj=item)
+    if form.validate_on_submit():
+        edited = _save_goods(
+            form,
+            lambda picture: update_goods(
+                get_db(),
+                goods_id=item.id,
+                name=form.name.data,
+                points=form.points.data,
+                category=form.category.data or None,
+                active=bool(form.active.data),
+                picture=picture,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            ),
+        )
+        if edited is not None:
+            flash(gettext("Saved %(name)s", name=edited.name))
+            return redirect(url_for("admin.goods"))
+    status = 400 if request.method == "POST" else 200
+    return _render_edit(item, form=form), status
+
+
+def _render_edit(item, *, form: GoodsForm | None = None, limit_form: LimitForm | None = None):
+    # formdata=None: a form not being posted must not take the posted request id
+    if form is None:
+        form = GoodsForm(formdata=None, obj=item)
+    if limit_form is None:
+        limit_form = LimitForm(
+            formdata=None, quantity=item.limit_quantity, period=item.limit_period or "quarter"
+        )
+    return render_template(
+        "admin/goods/form.html",
+        form=form,
+        item=item,
+        limit_form=limit_form,
+        periods=PERIOD_LABELS,
+    )
+
+
+@blueprint.post("/goods/<int:goods_id>/limit")
+def goods_limit(goods_id: int):
+    item = goods_or_404(goods_id)
+    form = LimitForm()
+    if form.validate_on_submit():
+        lift = bool(form.lift.data)
+        try:
+            set_goods_limit(
+                get_db(),
+                goods_id=item.id,
+                quantity=None if lift else form.quantity.data,
+                period=None if lift else form.period.data,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            show_refusal(form, error, {"limit_quantity": "quantity", "limit_period": "period"})
+        else:
+            if lift:
+                flash(gettext("%(name)s has no limit now.", name=item.name))
+            else:
+                flash(
+                    gettext(
+                        "%(name)s: at most %(quantity)s per member in %(period)s.",
+                        name=item.name,
+                        quantity=form.quantity.data,
+                        period=PERIOD_LABELS[form.period.data],
+                    )
+                )
+            return redirect(url_for("admin.goods_edit", goods_id=item.id))
+    return _render_edit(item, limit_form=form), 400

@@ -1,0 +1,103 @@
+"""Redemptions: a filtered list, and reversing one (points and stock back) with a reason."""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length
+
+from admin import blueprint
+from admin.goods import new_request_id, strip
+from kiosk.app import get_db
+from points.corners import list_corners
+from points.errors import MESSAGES, CornerError
+from points.redemptions import reverse_redemption
+from points.reports import list_redemptions, redemption_detail
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ReverseForm(FlaskForm):
+    request_id = HiddenField(default=new_request_id)
+    reason = StringField(
+        lazy_gettext("Reason"),
+        validators=[
+            DataRequired(lazy_gettext("Please give the reason for the reversal.")),
+            Length(max=200, message=lazy_gettext("At most 200 characters.")),
+        ],
+        filters=[strip],
+    )
+
+
+def _date(name: str) -> str | None:
+    """A YYYY-MM-DD filter from the query string; anything else is ignored."""
+    value = request.args.get(name, "").strip()
+    return value if _DATE.match(value) else None
+
+
+@blueprint.get("/redemptions")
+def redemptions():
+    corners = list_corners(get_db())
+    filters = {
+        "member": request.args.get("member", "").strip()[:40],
+        "since": _date("since"),
+        "until": _date("until"),
+        "corner": request.args.get("corner", type=int),
+    }
+    found = list_redemptions(
+        get_db(),
+        member=filters["member"] or None,
+        since=filters["since"],
+        until=filters["until"],
+        corner_id=filters["corner"],
+    )
+    return render_template(
+        "admin/redemptions/list.html", redemptions=found, filters=filters, corners=corners
+    )
+
+
+def _detail_or_404(redemption_id: int):
+    try:
+        return redemption_detail(get_db(), redemption_id)
+    except CornerError:
+        abort(404)
+
+
+@blueprint.route("/redemptions/<int:redemption_id>/reverse", methods=["GET", "POST"])
+def redemption_reverse(redemption_id: int):
+    detail = _detail_or_404(redemption_id)
+    form = ReverseForm()
+    # an already reversed one is still posted to the core: a repeat of the very form that
+    # reversed it (a double click) gets the first outcome back, any other form is refused
+    if form.validate_on_submit():
+        try:
+            reversal = reverse_redemption(
+                get_db(),
+                redemption_id=detail.id,
+                reason=form.reason.data,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            if error.code == "already_reversed":  # another admin was quicker
+                flash(gettext(MESSAGES[error.code]), "error")
+                return redirect(url_for("admin.redemption_reverse", redemption_id=detail.id))
+            form.reason.errors = [*form.reason.errors, gettext(MESSAGES[error.code])]
+        else:
+            flash(
+                gettext(
+                    "Reversed redemption %(id)s: %(points)s points back to %(number)s,"
+                    " balance now %(balance)s; the goods are back in stock.",
+                    id=reversal.redemption_id,
+                    points=reversal.points,
+                    number=reversal.member_number,
+                    balance=reversal.balance,
+                )
+            )
+            return redirect(url_for("admin.redemptions", member=reversal.member_number))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/redemptions/reverse.html", detail=detail, form=form), status
