@@ -165,6 +165,7 @@ def init_app(app: Flask) -> None:
     from admin import (  # noqa: F401
         audit,
         auth,
+        branches,
         cards,
         goods,
         home,
@@ -172,6 +173,7 @@ def init_app(app: Flask) -> None:
         members,
         records,
         redemptions,
+        staff,
         stock,
     )
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import abort, render_template, request
-from flask_babel import lazy_gettext
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from admin import blueprint
+from admin.goods import new_request_id, show_refusal, strip
 from kiosk.app import get_db
 from points.errors import CornerError
+from points.ledger import MAX_POINTS_PER_ENTRY, award_points, deduct_points
 from points.records import PointsRecord, RecordLine, points_record
 
 KINDS = {
@@ -19,6 +24,36 @@ KINDS = {
     "redemption": lazy_gettext("Goods redeemed"),
     "reversal": lazy_gettext("Redemption reversed"),
 }
+
+
+class PointsForm(FlaskForm):
+    # made with the form: the same form submitted twice (a double click) awards once
+    request_id = HiddenField(default=new_request_id)
+    kind = RadioField(lazy_gettext("Award or deduct"), default="award")
+    points = IntegerField(
+        lazy_gettext("Points"),
+        validators=[
+            InputRequired(lazy_gettext("Please enter the points.")),
+            NumberRange(
+                1,
+                MAX_POINTS_PER_ENTRY,
+                lazy_gettext("A whole number from 1 to %(max)s.", max=MAX_POINTS_PER_ENTRY),
+            ),
+        ],
+    )
+    reason = StringField(
+        lazy_gettext("Reason"),
+        validators=[
+            DataRequired(lazy_gettext("Please give the reason, e.g. the activity.")),
+            Length(max=200, message=lazy_gettext("At most 200 characters.")),
+        ],
+        filters=[strip],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # set here, not in the field: wtforms warns about tuples given to the field itself
+        self.kind.choices = [("award", gettext("Award")), ("deduction", gettext("Deduct"))]
 
 
 @dataclass(frozen=True)
@@ -66,10 +101,65 @@ def _record_or_404(number: str) -> PointsRecord:
         abort(404)
 
 
+def _render_record(number: str, form: PointsForm | None = None, status: int = 200):
+    record = _record_or_404(number)
+    form = form or PointsForm(formdata=None)
+    return render_template(
+        "admin/records/member.html", record=record, kinds=KINDS, points_form=form
+    ), status
+
+
 @blueprint.get("/members/<number>/record")
 def member_record(number: str):
-    record = _record_or_404(number)
-    return render_template("admin/records/member.html", record=record, kinds=KINDS)
+    return _render_record(number)
+
+
+@blueprint.post("/members/<number>/points")
+def member_points(number: str):
+    """Award or deduct points by hand, with a reason; the record shows the new row at once."""
+    member = _record_or_404(number).member
+    form = PointsForm()
+    if form.validate_on_submit():
+        change = award_points if form.kind.data == "award" else deduct_points
+        try:
+            done = change(
+                get_db(),
+                number=member.number,
+                points=form.points.data,
+                reason=form.reason.data,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            if error.code == "insufficient_points":
+                form.points.errors = [
+                    gettext(
+                        "%(name)s has only %(balance)s points: %(points)s cannot be deducted.",
+                        name=member.name,
+                        balance=error.details["balance"],
+                        points=form.points.data,
+                    )
+                ]
+            else:
+                show_refusal(form, error)
+        else:
+            if done.delta > 0:
+                message = gettext(
+                    "Awarded %(points)s points to %(name)s; balance %(balance)s.",
+                    points=done.delta,
+                    name=member.name,
+                    balance=done.balance,
+                )
+            else:
+                message = gettext(
+                    "Deducted %(points)s points from %(name)s; balance %(balance)s.",
+                    points=-done.delta,
+                    name=member.name,
+                    balance=done.balance,
+                )
+            flash(message)
+            return redirect(url_for("admin.member_record", number=member.number))
+    return _render_record(member.number, form, 400)
 
 
 @blueprint.get("/members/<number>/record/print")

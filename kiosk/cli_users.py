@@ -74,6 +74,47 @@ def users_list(obj) -> None:
         click.echo(f"{staff.username}\t{staff.role}\t{'active' if staff.active else 'inactive'}")
 
 
+@users.command("passwd")
+@click.argument("name")
+@password_stdin_option
+@click.pass_obj
+def users_passwd(obj, name, password_stdin) -> None:
+    """Give an account a new password (asks twice); its open logins end, a lock lifts."""
+    from points.errors import CornerError
+    from points.staff import get_staff, normalise_username, set_password
+
+    username = normalise_username(name)
+    db = obj.db()
+    if get_staff(db, username) is None:  # say so before asking for a password
+        raise CornerError("staff_unknown", username=username)
+    staff = set_password(
+        db, username=username, password=read_password(password_stdin), actor=actor()
+    )
+    click.echo(_("New password set for %(name)s", name=staff.username))
+
+
+@users.command("deactivate")
+@click.argument("name")
+@click.pass_obj
+def users_deactivate(obj, name) -> None:
+    """Stop an account from logging in (nothing it did is removed)."""
+    from points.staff import deactivate_staff
+
+    staff = deactivate_staff(obj.db(), username=name, actor=actor())
+    click.echo(_("%(name)s is deactivated and cannot log in.", name=staff.username))
+
+
+@users.command("reactivate")
+@click.argument("name")
+@click.pass_obj
+def users_reactivate(obj, name) -> None:
+    """Let a deactivated account log in again."""
+    from points.staff import reactivate_staff
+
+    staff = reactivate_staff(obj.db(), username=name, actor=actor())
+    click.echo(_("%(name)s can log in again.", name=staff.username))
+
+
 def is_loopback_host(host: str) -> bool:
     """Does ``host`` listen on this machine only?"""
     if host.lower() == "localhost":

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from points.errors import CornerError
+from points.requests import once
+
 
 @dataclass(frozen=True)
 class Corner:
@@ -16,3 +19,34 @@ class Corner:
 def list_corners(db: sqlite_utils.Database) -> list[Corner]:
     """Every corner, by id."""
     return [Corner(*row) for row in db.execute("SELECT id, name FROM corners ORDER BY id")]
+
+
+def corner_name(name: object) -> str:
+    """A corner's name: 1-40 characters once trimmed."""
+    text = str(name or "").strip()
+    if not text or len(text) > 40:
+        raise CornerError("invalid_request", field="name")
+    return text
+
+
+def add_corner(db: sqlite_utils.Database, *, name: str, request_id: str, actor: str) -> Corner:
+    """Set up another exchange corner; its goods are the catalogue's, its stock starts at none."""
+    name = corner_name(name)
+
+    def action(_request_id: str) -> dict:
+        if db.execute("SELECT 1 FROM corners WHERE name = ?", [name]).fetchone():
+            raise CornerError("corner_exists", name=name)
+        corner_id = db.execute("INSERT INTO corners (name) VALUES (?)", [name]).lastrowid
+        return {"id": corner_id, "name": name}
+
+    return Corner(
+        **once(
+            db,
+            request_id=request_id,
+            kind="add_corner",
+            params={"name": name},
+            action=action,
+            actor=actor,
+            target=lambda outcome: f"corner:{outcome['id']}",
+        )
+    )

@@ -159,23 +159,38 @@ def set_password(db: sqlite_utils.Database, *, username: str, password: str, act
         return get_staff(db, username)
 
 
-def deactivate_staff(db: sqlite_utils.Database, *, username: str, actor: str) -> Staff:
-    """Stop an account from logging in (its open sessions end at their next request)."""
+def _set_active(db: sqlite_utils.Database, *, username: str, active: bool, actor: str) -> Staff:
     username = normalise_username(username)
+    # the browser's actor is the login name: an admin who locked themselves out could not undo it
+    if not active and username == actor:
+        raise CornerError("staff_self", username=username)
     with transaction(db):
         staff = get_staff(db, username)
         if staff is None:
             raise CornerError("staff_unknown", username=username)
-        db.execute("UPDATE staff SET active = 0 WHERE username = ?", [username])
+        db.execute("UPDATE staff SET active = ? WHERE username = ?", [int(active), username])
         record(
             db,
             actor=actor,
-            action="deactivate_staff",
+            action="reactivate_staff" if active else "deactivate_staff",
             target=f"staff:{username}",
             before={"active": staff.active},
-            after={"active": False},
+            after={"active": active},
         )
         return get_staff(db, username)
+
+
+def deactivate_staff(db: sqlite_utils.Database, *, username: str, actor: str) -> Staff:
+    """Stop an account from logging in (its open sessions end at their next request).
+
+    Nobody deactivates their own account (``staff_self``).
+    """
+    return _set_active(db, username=username, active=False, actor=actor)
+
+
+def reactivate_staff(db: sqlite_utils.Database, *, username: str, actor: str) -> Staff:
+    """Let a deactivated account log in again (with the password it had)."""
+    return _set_active(db, username=username, active=True, actor=actor)
 
 
 def lock_seconds(failures: int) -> int:

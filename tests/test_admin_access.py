@@ -12,7 +12,16 @@ from tests.helpers import make_member
 
 # Sample values for the URL converters of admin routes. A new route with a new argument fails
 # the matrix until a sample is added here: no route escapes it by having parameters.
-SAMPLES = {"number": "QZ001", "goods_id": 1, "redemption_id": 1, "kind": "csv", "card_id": 1}
+SAMPLES = {
+    "number": "QZ001",
+    "goods_id": 1,
+    "redemption_id": 1,
+    "kind": "csv",
+    "card_id": 1,
+    "username": "wang",
+    "community_id": 1,
+    "branch_id": 1,
+}
 PUBLIC = {"admin.login"}
 ORGANISER_ALLOWED = {"admin.home", "admin.logout"}
 

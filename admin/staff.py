@@ -1,0 +1,169 @@
+"""Staff accounts in the browser (admins only): list, add, reset a password, (de)activate.
+
+No request ids here: the core keys staff changes by user name (a remembered outcome must never
+hold a password's hash), and activating twice is the same as once. CSRF still guards each form.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Regexp
+
+from admin import blueprint
+from admin.goods import show_refusal, strip
+from kiosk.app import get_db
+from points.errors import MESSAGES, CornerError
+from points.staff import (
+    MIN_PASSWORD,
+    ROLES,
+    Staff,
+    add_staff,
+    deactivate_staff,
+    get_staff,
+    list_staff,
+    reactivate_staff,
+    set_password,
+)
+
+ROLE_LABELS = {"admin": lazy_gettext("Admin"), "organiser": lazy_gettext("Organiser")}
+# which field a refusal of the core belongs to
+FIELDS = {"staff_exists": "username", "password_too_short": "password"}
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+class PasswordFields(FlaskForm):
+    password = PasswordField(
+        lazy_gettext("Password"),
+        validators=[
+            DataRequired(lazy_gettext("Please enter a password.")),
+            Length(
+                MIN_PASSWORD,
+                200,
+                lazy_gettext("At least %(min)s characters.", min=MIN_PASSWORD),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        lazy_gettext("Repeat the password"),
+        validators=[EqualTo("password", lazy_gettext("The two passwords differ."))],
+    )
+
+
+class StaffForm(PasswordFields):
+    username = StringField(
+        lazy_gettext("User name"),
+        validators=[
+            DataRequired(lazy_gettext("Please enter a user name.")),
+            Regexp(
+                r"^[a-z0-9][a-z0-9._-]{0,39}$",
+                message=lazy_gettext(
+                    "Up to 40 lower-case letters, digits, dots, dashes or underscores."
+                ),
+            ),
+        ],
+        filters=[strip, _lower],
+    )
+    role = SelectField(lazy_gettext("Role"), default="organiser")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(role, ROLE_LABELS[role]) for role in ROLES]
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[AnyOf(["active", "inactive"])])
+
+
+def _staff_or_404(username: str) -> Staff:
+    staff = get_staff(get_db(), username)
+    if staff is None:
+        abort(404)
+    return staff
+
+
+def _render_list(form: StaffForm | None = None, status: int = 200):
+    return render_template(
+        "admin/staff/list.html",
+        accounts=list_staff(get_db()),
+        form=form or StaffForm(formdata=None),
+        roles=ROLE_LABELS,
+    ), status
+
+
+@blueprint.get("/staff")
+def staff_list():
+    return _render_list()
+
+
+@blueprint.post("/staff/new")
+def staff_new():
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            added = add_staff(
+                get_db(),
+                username=form.username.data,
+                password=form.password.data,
+                role=form.role.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            show_refusal(form, error, FIELDS)
+        else:
+            flash(
+                gettext(
+                    "Added %(name)s (%(role)s).", name=added.username, role=ROLE_LABELS[added.role]
+                )
+            )
+            return redirect(url_for("admin.staff_list"))
+    return _render_list(form, 400)
+
+
+@blueprint.route("/staff/<username>/password", methods=["GET", "POST"])
+def staff_password(username: str):
+    account = _staff_or_404(username)
+    form = PasswordFields()
+    if form.validate_on_submit():
+        try:
+            set_password(
+                get_db(),
+                username=account.username,
+                password=form.password.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            show_refusal(form, error, FIELDS)
+        else:
+            if account.username == g.staff.username:
+                # the new password ends every login of the account, this one too
+                flash(gettext("Your password is changed. Please log in with the new one."))
+            else:
+                flash(gettext("The password of %(name)s is changed.", name=account.username))
+            return redirect(url_for("admin.staff_list"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/staff/password.html", form=form, account=account), status
+
+
+@blueprint.post("/staff/<username>/status")
+def staff_status(username: str):
+    account = _staff_or_404(username)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    change = reactivate_staff if form.status.data == "active" else deactivate_staff
+    try:
+        changed = change(get_db(), username=account.username, actor=g.staff.username)
+    except CornerError as error:
+        flash(gettext(MESSAGES[error.code]), "error")
+    else:
+        if changed.active:
+            flash(gettext("%(name)s can log in again.", name=changed.username))
+        else:
+            flash(gettext("%(name)s is deactivated and cannot log in.", name=changed.username))
+    return redirect(url_for("admin.staff_list"))
