@@ -124,3 +124,25 @@ def set_idle_seconds(instance, seconds: int) -> None:
     text, count = re.subn(r"(?m)^idle_seconds = \d+", f"idle_seconds = {seconds}", text)
     assert count == 1, "config.toml has no idle_seconds line"
     instance.config_file.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def office_page(browser):
+    """A 1366x768 desktop page that records JavaScript errors and outside requests."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors, foreign = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "request",
+        lambda request: (
+            None
+            if request.url.startswith(("http://127.0.0.1:", "data:"))
+            else foreign.append(request.url)
+        ),
+    )
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+    assert not foreign, f"the admin requested outside resources: {foreign}"

@@ -22,28 +22,6 @@ MM = 96 / 25.4  # CSS pixels per millimetre
 A4_POINTS = (595.28, 841.89)
 
 
-@pytest.fixture
-def office_page(browser):
-    """A 1366x768 desktop page that records JavaScript errors and outside requests."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors, foreign = [], []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "request",
-        lambda request: (
-            None
-            if request.url.startswith(("http://127.0.0.1:", "data:"))
-            else foreign.append(request.url)
-        ),
-    )
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
-    assert not foreign, f"the admin requested outside resources: {foreign}"
-
-
 def log_in(page, server) -> None:
     page.goto(f"{server.url}/admin/login")
     page.get_by_label("用户名").fill("wang")

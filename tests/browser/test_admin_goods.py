@@ -21,28 +21,6 @@ from tests.test_points_redemptions import session_for
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
-@pytest.fixture
-def office_page(browser):
-    """A 1366x768 desktop page that records JavaScript errors and outside requests."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors, foreign = [], []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "request",
-        lambda request: (
-            None
-            if request.url.startswith(("http://127.0.0.1:", "data:"))
-            else foreign.append(request.url)
-        ),
-    )
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
-    assert not foreign, f"the admin requested outside resources: {foreign}"
-
-
 def shot(page, name: str) -> None:
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / f"admin-{name}.png"))

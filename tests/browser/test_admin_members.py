@@ -13,28 +13,6 @@ from tests.helpers import make_member
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
-@pytest.fixture
-def office_page(browser):
-    """A 1366x768 desktop page that records JavaScript errors and outside requests."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors, foreign = [], []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "request",
-        lambda request: (
-            None
-            if request.url.startswith(("http://127.0.0.1:", "data:"))
-            else foreign.append(request.url)
-        ),
-    )
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
-    assert not foreign, f"the admin requested outside resources: {foreign}"
-
-
 def test_admin_finds_a_member_by_pinyin_and_edits_the_phone(instance, db, serve, office_page):
     make_staff(db)
     make_member(db, "QZ001", "张三")
