@@ -41,6 +41,7 @@ MESSAGES: dict[str, str] = {
     "login_locked": N_("Too many failed logins. Please wait a few minutes and try again."),
     "staff_exists": N_("A staff account with this name already exists."),
     "staff_unknown": N_("There is no staff account with this name."),
+    "staff_last_admin": N_("This is the last active admin account; add another admin first."),
     "staff_self": N_("You cannot deactivate your own account."),
     "password_too_short": N_("The password must be at least 8 characters long."),
     "request_conflict": N_("This request id was already used for a different request."),

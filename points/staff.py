@@ -168,6 +168,13 @@ def _set_active(db: sqlite_utils.Database, *, username: str, active: bool, actor
         staff = get_staff(db, username)
         if staff is None:
             raise CornerError("staff_unknown", username=username)
+        if not active and staff.role == "admin" and staff.active:
+            others = db.execute(
+                "SELECT count(*) FROM staff WHERE role = 'admin' AND active = 1 AND username <> ?",
+                [username],
+            ).fetchone()[0]
+            if not others:  # checked inside the write: two admins cannot remove each other
+                raise CornerError("staff_last_admin", username=username)
         db.execute("UPDATE staff SET active = ? WHERE username = ?", [int(active), username])
         record(
             db,
@@ -183,7 +190,8 @@ def _set_active(db: sqlite_utils.Database, *, username: str, active: bool, actor
 def deactivate_staff(db: sqlite_utils.Database, *, username: str, actor: str) -> Staff:
     """Stop an account from logging in (its open sessions end at their next request).
 
-    Nobody deactivates their own account (``staff_self``).
+    Nobody deactivates their own account (``staff_self``), and the last active admin stays
+    (``staff_last_admin``): without one, nobody could run the admin pages.
     """
     return _set_active(db, username=username, active=False, actor=actor)
 

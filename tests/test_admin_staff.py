@@ -83,6 +83,7 @@ def test_lock_out_after_five_failures_growing_and_reset_by_success(db):
 
 def test_unknown_names_and_inactive_accounts_are_refused_alike(db):
     make_staff(db, "zhao")
+    make_staff(db, "qian")  # the last active admin cannot be deactivated
     deactivate_staff(db, username="zhao", actor="test")
     refused(db, "login_failed", username="zhao", password=PASSWORD, now=NOW)
     refused(db, "login_failed", username="nobody", password=PASSWORD, now=NOW)
@@ -228,3 +229,14 @@ def test_serving_the_lan_without_an_admin_warns(db, capsys):
     make_staff(db)
     warn_without_admin(db, "192.168.1.10")
     assert capsys.readouterr().err == ""
+
+
+def test_the_last_active_admin_cannot_be_deactivated(db):
+    make_staff(db, "zhao")
+    make_staff(db, "sun", role="organiser")
+    with pytest.raises(CornerError) as refused_error:
+        deactivate_staff(db, username="zhao", actor="test")
+    assert refused_error.value.code == "staff_last_admin"
+    deactivate_staff(db, username="sun", actor="test")  # organisers may all go
+    make_staff(db, "qian")
+    deactivate_staff(db, username="zhao", actor="test")

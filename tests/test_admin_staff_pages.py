@@ -213,8 +213,14 @@ def test_cli_users_passwd_deactivate_and_reactivate(tmp_path):
     unknown = corner(path, "users", "passwd", "nobody", "--password-stdin", input="x", ok=False)
     assert "(staff_unknown" in unknown.stderr
 
+    last = corner(path, "users", "deactivate", "wang", ok=False)
+    assert last.returncode == 1 and "(staff_last_admin" in last.stderr  # nobody could log in
+    corner(path, "users", "add", "li", "--role", "admin", "--password-stdin", input=PASSWORD)
     assert "wang 已停用" in corner(path, "users", "deactivate", "wang").stdout
-    assert corner(path, "users", "list").stdout.splitlines() == ["wang\tadmin\tinactive"]
+    assert corner(path, "users", "list").stdout.splitlines() == [
+        "li\tadmin\tactive",
+        "wang\tadmin\tinactive",
+    ]
     with pytest.raises(CornerError) as refused:
         authenticate(db, username="wang", password="new-password-1")
     assert refused.value.code == "login_failed"
