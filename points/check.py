@@ -52,6 +52,13 @@ _CHECKS = {
         FROM reversals v JOIN redemptions r ON r.id = v.redemption_id
         LEFT JOIN points_entries e ON e.redemption_id = r.id AND e.kind = 'reversal'
         GROUP BY v.id HAVING coalesce(sum(e.delta), 0) <> r.points""",
+    "checkin_awards": """
+        SELECT 'check-in ' || k.id || ' (' || k.status || '): award entry '
+               || coalesce(k.entry_id, 'none') || ' does not match'
+        FROM checkins k LEFT JOIN points_entries e ON e.id = k.entry_id
+        WHERE (k.status IN ('accepted', 'approved'))
+              <> (e.id IS NOT NULL AND e.kind = 'award' AND e.member_id = k.member_id
+                  AND e.activity_id IS k.activity_id)""",
 }
 
 

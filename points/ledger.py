@@ -33,6 +33,7 @@ def add_points_entry(
     request_id: str,
     reason: str | None = None,
     redemption_id: int | None = None,
+    activity_id: int | None = None,
 ) -> tuple[int, int]:
     """Append a ledger row and move the cached balance with it; inside a write only.
 
@@ -49,7 +50,7 @@ def add_points_entry(
         raise CornerError("insufficient_points", balance=balance, needed=-delta)
     entry_id = db.execute(
         "INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter,"
-        " redemption_id, request_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " redemption_id, activity_id, request_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             member_id,
             delta,
@@ -58,6 +59,7 @@ def add_points_entry(
             actor,
             quarter_of(),
             redemption_id,
+            activity_id,
             request_id,
             timestamp(),
         ],

@@ -1,0 +1,323 @@
+"""Awards behind activities: approving pending check-ins, removals, manual awards, deductions.
+
+Also the read side: an activity's check-ins and scan log, and a member's activity history (which
+activity is behind each award or deduction) for the kiosk's points record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from points.activities import get_activity, get_category
+from points.clock import timestamp
+from points.errors import CornerError
+from points.ledger import MAX_POINTS_PER_ENTRY, PointsChange, add_points_entry
+from points.members import get_member, normalise_number
+from points.requests import once
+from points.validate import positive_int
+
+
+def _reason(value: object, *, required: bool = True) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        if required:
+            raise CornerError("invalid_request", field="reason")
+        return None
+    if len(text) > 200:
+        raise CornerError("invalid_request", field="reason")
+    return text
+
+
+@dataclass(frozen=True)
+class Approval:
+    activity_id: int
+    approved: tuple[str, ...]  # member numbers awarded now
+    still_pending: tuple[str, ...]  # the excluded ones, left for a removal or a later approval
+    points_each: int
+
+
+def approve_pending(
+    db: sqlite_utils.Database,
+    *,
+    activity_id: int,
+    request_id: str,
+    actor: str,
+    exclude: Iterable[str] = (),
+) -> Approval:
+    """Award every pending check-in of the activity at once, except the excluded members."""
+    activity_id = positive_int(activity_id, "activity")
+    excluded = sorted({normalise_number(number) for number in exclude})
+
+    def action(request_id: str) -> dict:
+        activity = get_activity(db, activity_id)
+        pending = db.execute(
+            "SELECT k.id, k.member_id, m.number FROM checkins k JOIN members m"
+            " ON m.id = k.member_id WHERE k.activity_id = ? AND k.status = 'pending'"
+            " ORDER BY k.id",
+            [activity_id],
+        ).fetchall()
+        approved, kept, moment = [], [], timestamp()
+        for checkin_id, member_id, number in pending:
+            if number in excluded:
+                kept.append(number)
+                continue
+            entry_id, _balance = add_points_entry(
+                db,
+                member_id=member_id,
+                delta=activity.points,
+                kind="award",
+                reason=activity.title,
+                actor=actor,
+                request_id=request_id,
+                activity_id=activity_id,
+            )
+            db.execute(
+                "UPDATE checkins SET status = 'approved', entry_id = ?, decided_by = ?,"
+                " decided = ? WHERE id = ? AND status = 'pending'",
+                [entry_id, actor, moment, checkin_id],
+            )
+            approved.append(number)
+        return {
+            "activity_id": activity_id,
+            "approved": approved,
+            "still_pending": kept,
+            "points_each": activity.points,
+        }
+
+    outcome = once(
+        db,
+        request_id=request_id,
+        kind="approve_pending",
+        params={"activity": activity_id, "exclude": excluded},
+        action=action,
+        actor=actor,
+        target=f"activity:{activity_id}",
+    )
+    return Approval(
+        activity_id=outcome["activity_id"],
+        approved=tuple(outcome["approved"]),
+        still_pending=tuple(outcome["still_pending"]),
+        points_each=outcome["points_each"],
+    )
+
+
+def remove_checkin(
+    db: sqlite_utils.Database,
+    *,
+    activity_id: int,
+    member_number: str,
+    reason: str,
+    request_id: str,
+    actor: str,
+) -> None:
+    """Strike out a pending check-in with a reason; an awarded one needs a deduction instead."""
+    activity_id = positive_int(activity_id, "activity")
+    number = normalise_number(member_number)
+    reason = _reason(reason)
+
+    def action(_request_id: str) -> dict:
+        row = db.execute(
+            "SELECT k.id, k.status FROM checkins k JOIN members m ON m.id = k.member_id"
+            " WHERE k.activity_id = ? AND m.number = ?",
+            [activity_id, number],
+        ).fetchone()
+        if row is None:
+            raise CornerError("checkin_unknown", number=number, activity=activity_id)
+        if row[1] != "pending":
+            raise CornerError("checkin_not_pending", number=number, status=row[1])
+        db.execute(
+            "UPDATE checkins SET status = 'removed', removal_reason = ?, decided_by = ?,"
+            " decided = ? WHERE id = ?",
+            [reason, actor, timestamp(), row[0]],
+        )
+        return {"checkin_id": row[0], "status": "removed"}
+
+    once(
+        db,
+        request_id=request_id,
+        kind="remove_checkin",
+        params={"activity": activity_id, "number": number, "reason": reason},
+        action=action,
+        actor=actor,
+        target=f"member:{number}",
+    )
+
+
+def _manual_entry(
+    db: sqlite_utils.Database,
+    *,
+    kind: str,
+    number: str,
+    points: int,
+    reason: str,
+    activity_id: int | None,
+    request_id: str,
+    actor: str,
+) -> PointsChange:
+    delta = points if kind == "award" else -points
+
+    def action(request_id: str) -> dict:
+        if activity_id is not None:
+            get_activity(db, activity_id)  # activity_unknown
+        member = db.execute("SELECT id FROM members WHERE number = ?", [number]).fetchone()
+        if member is None:
+            raise CornerError("member_unknown", number=number)
+        entry_id, balance = add_points_entry(
+            db,
+            member_id=member[0],
+            delta=delta,
+            kind=kind,
+            reason=reason,
+            actor=actor,
+            request_id=request_id,
+            activity_id=activity_id,
+        )
+        return {"member_number": number, "delta": delta, "balance": balance, "entry_id": entry_id}
+
+    return PointsChange(
+        **once(
+            db,
+            request_id=request_id,
+            kind=f"activity_{kind}",
+            params={"number": number, "delta": delta, "reason": reason, "activity": activity_id},
+            action=action,
+            actor=actor,
+            target=f"member:{number}",
+        )
+    )
+
+
+def manual_award(
+    db: sqlite_utils.Database,
+    *,
+    member_number: str,
+    points: int,
+    reason: str,
+    request_id: str,
+    actor: str,
+    activity_id: int | None = None,
+) -> PointsChange:
+    """Award points by hand, with a reason and optionally the activity behind them."""
+    return _manual_entry(
+        db,
+        kind="award",
+        number=normalise_number(member_number),
+        points=positive_int(points, "points", limit=MAX_POINTS_PER_ENTRY),
+        reason=_reason(reason),
+        activity_id=None if activity_id is None else positive_int(activity_id, "activity"),
+        request_id=request_id,
+        actor=actor,
+    )
+
+
+def deduct(
+    db: sqlite_utils.Database,
+    *,
+    member_number: str,
+    request_id: str,
+    actor: str,
+    category_id: int | None = None,
+    points: int | None = None,
+    reason: str | None = None,
+    activity_id: int | None = None,
+) -> PointsChange:
+    """Deduct points (反向鞭策); a deduction reason supplies the points and the reason text."""
+    if category_id is not None:
+        category = get_category(db, positive_int(category_id, "category"))
+        if category.kind != "deduction":
+            raise CornerError("category_unknown", category=category_id)
+        points = category.points if points is None else points
+        detail = _reason(reason, required=False)
+        reason = f"{category.name}: {detail}" if detail else category.name
+    return _manual_entry(
+        db,
+        kind="deduction",
+        number=normalise_number(member_number),
+        points=positive_int(points, "points", limit=MAX_POINTS_PER_ENTRY),
+        reason=_reason(reason),
+        activity_id=None if activity_id is None else positive_int(activity_id, "activity"),
+        request_id=request_id,
+        actor=actor,
+    )
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckinLine:
+    id: int
+    member_number: str
+    member_name: str
+    method: str
+    status: str
+    operator: str
+    created: str
+    removal_reason: str | None
+
+
+def list_checkins(db: sqlite_utils.Database, activity_id: int) -> list[CheckinLine]:
+    """The activity's check-ins, latest first (the check-in screen shows the last names)."""
+    rows = db.execute(
+        "SELECT k.id, m.number, m.name, k.method, k.status, k.operator, k.created,"
+        " k.removal_reason FROM checkins k JOIN members m ON m.id = k.member_id"
+        " WHERE k.activity_id = ? ORDER BY k.id DESC",
+        [activity_id],
+    )
+    return [CheckinLine(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ScanLine:
+    id: int
+    member_number: str | None
+    method: str | None
+    accepted: bool
+    code: str
+    repeat: bool
+    operator: str
+    device: str | None
+    request_id: str | None
+    created: str
+
+
+def scan_log(db: sqlite_utils.Database, activity_id: int) -> list[ScanLine]:
+    """Every scan for the activity, accepted or refused, oldest first."""
+    rows = db.execute(
+        "SELECT id, member_number, method, accepted, code, repeat, operator, device, request_id,"
+        " created FROM scan_log WHERE activity_id = ? ORDER BY id",
+        [activity_id],
+    )
+    return [
+        ScanLine(row[0], row[1], row[2], bool(row[3]), row[4], bool(row[5]), *row[6:])
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    entry_id: int
+    created: str
+    kind: str  # 'award' or 'deduction'
+    delta: int
+    reason: str | None
+    activity_id: int | None
+    activity_title: str | None
+    category: str | None
+    starts: str | None
+
+
+def activity_history(db: sqlite_utils.Database, number: str) -> list[HistoryLine]:
+    """A member's awards and deductions, newest first, each with the activity behind it."""
+    member = get_member(db, number)
+    rows = db.execute(
+        "SELECT e.id, e.created, e.kind, e.delta, e.reason, a.id, a.title, c.name, a.starts"
+        " FROM points_entries e LEFT JOIN activities a ON a.id = e.activity_id"
+        " LEFT JOIN activity_categories c ON c.id = a.category_id"
+        " WHERE e.member_id = ? AND e.kind IN ('award', 'deduction') ORDER BY e.id DESC",
+        [member.id],
+    )
+    return [HistoryLine(*row) for row in rows]

@@ -1,0 +1,280 @@
+"""Check-in at an activity, its awards (at once or after approval), deductions, the scan log.
+
+Every scan goes through ``check_in``: one BEGIN IMMEDIATE write that re-reads the activity and
+the member's check-in under the lock, then inserts the check-in and (in 'on_checkin' mode) the
+award. UNIQUE (activity_id, member_id) backs the rule, so two devices scanning one card at the
+same moment give one check-in and one award; the other is told ``duplicate_checkin``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from points.clock import timestamp
+from points.db import transaction
+from points.errors import CornerError
+from points.ledger import add_points_entry
+from points.members import normalise_number
+from points.requests import once
+from points.validate import positive_int
+
+METHODS = ("qr", "nfc", "manual")
+
+
+@dataclass(frozen=True)
+class CheckinOutcome:
+    """What a scan came to: ``code`` is 'checked_in' or the refusal's error code."""
+
+    request_id: str
+    accepted: bool
+    code: str
+    activity_id: int | None
+    member_number: str | None
+    member_name: str | None = None
+    status: str | None = None  # 'accepted' (awarded now) or 'pending' (awarded on approval)
+    points: int = 0  # points awarded by this scan
+    checkin_id: int | None = None
+    entry_id: int | None = None
+
+
+def _log_scan(
+    db: sqlite_utils.Database,
+    *,
+    activity_id: object,
+    member_number: object,
+    card_id: object,
+    method: object,
+    code: str,
+    operator: object,
+    device: str | None,
+    request_id: object,
+    checkin_id: int | None = None,
+    repeat: bool = False,
+) -> None:
+    """One scan_log row; inside a write. Raw values are kept as far as they fit the columns."""
+    db.execute(
+        "INSERT INTO scan_log (activity_id, member_number, card_id, method, accepted, code,"
+        " repeat, checkin_id, operator, device, request_id, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            activity_id if isinstance(activity_id, int) else None,
+            None if member_number is None else str(member_number)[:40],
+            card_id if isinstance(card_id, int) else None,
+            None if method is None else str(method)[:10],
+            int(code == "checked_in"),
+            code,
+            int(repeat),
+            checkin_id,
+            str(operator or "?")[:40],
+            None if device is None else str(device)[:60],
+            None if request_id is None else str(request_id)[:100],
+            timestamp(),
+        ],
+    )
+
+
+def _check_in_now(
+    db: sqlite_utils.Database,
+    *,
+    activity_id: int,
+    number: str,
+    method: str,
+    card_id: int | None,
+    operator: str,
+    request_id: str,
+) -> dict:
+    """The check-in itself, inside the write: every rule is read under the lock."""
+    activity = db.execute(
+        "SELECT status, capacity, award_mode, points, title FROM activities WHERE id = ?",
+        [activity_id],
+    ).fetchone()
+    if activity is None:
+        raise CornerError("activity_unknown", activity=activity_id)
+    status, capacity, award_mode, points, title = activity
+    if status == "planned":
+        raise CornerError("activity_not_open", activity=activity_id)
+    if status == "closed":
+        raise CornerError("activity_closed", activity=activity_id)
+    member = db.execute(
+        "SELECT id, name, status FROM members WHERE number = ?", [number]
+    ).fetchone()
+    if member is None:
+        raise CornerError("member_unknown", number=number)
+    member_id, name, member_status = member
+    if member_status != "active":
+        raise CornerError("member_inactive", number=number)
+    if card_id is not None:
+        card = db.execute("SELECT member_id, status FROM cards WHERE id = ?", [card_id]).fetchone()
+        if card is None or card[0] != member_id:
+            raise CornerError("card_unknown", card=card_id)
+        if card[1] != "active":
+            raise CornerError("card_revoked", card=card_id)
+    # duplicate before full: a member already in is told so, not that the activity is full
+    if db.execute(
+        "SELECT 1 FROM checkins WHERE activity_id = ? AND member_id = ?", [activity_id, member_id]
+    ).fetchone():
+        raise CornerError("duplicate_checkin", number=number, activity=activity_id)
+    if capacity is not None:
+        taken = db.execute(
+            "SELECT count(*) FROM checkins WHERE activity_id = ? AND status <> 'removed'",
+            [activity_id],
+        ).fetchone()[0]
+        if taken >= capacity:
+            raise CornerError("activity_full", activity=activity_id, capacity=capacity)
+    entry_id = None
+    if award_mode == "on_checkin":
+        entry_id, _balance = add_points_entry(
+            db,
+            member_id=member_id,
+            delta=points,
+            kind="award",
+            reason=title,
+            actor=operator,
+            request_id=request_id,
+            activity_id=activity_id,
+        )
+    checkin_status = "accepted" if entry_id is not None else "pending"
+    checkin_id = db.execute(
+        "INSERT INTO checkins (activity_id, member_id, card_id, method, status, operator,"
+        " request_id, created, entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            activity_id,
+            member_id,
+            card_id,
+            method,
+            checkin_status,
+            operator,
+            request_id,
+            timestamp(),
+            entry_id,
+        ],
+    ).lastrowid
+    return {
+        "request_id": request_id,
+        "accepted": True,
+        "code": "checked_in",
+        "activity_id": activity_id,
+        "member_number": number,
+        "member_name": name,
+        "status": checkin_status,
+        "points": points if entry_id is not None else 0,
+        "checkin_id": checkin_id,
+        "entry_id": entry_id,
+    }
+
+
+def check_in(
+    db: sqlite_utils.Database,
+    *,
+    activity_id: int,
+    member_number: str,
+    method: str,
+    operator: str,
+    request_id: str,
+    card_id: int | None = None,
+    device: str | None = None,
+) -> CheckinOutcome:
+    """Check a member in; refusals come back as an outcome with their code, never raised.
+
+    A repeat of the request id returns the first outcome (an offline queue sent twice awards
+    once). Every attempt is written to the scan log: an accepted one in its own transaction, a
+    refused one in a second transaction after the refused one rolled back.
+    """
+    ran = False
+
+    def action(request_id: str) -> dict:
+        nonlocal ran
+        ran = True
+        outcome = _check_in_now(
+            db,
+            activity_id=activity_id,
+            number=number,
+            method=method,
+            card_id=card_id,
+            operator=operator,
+            request_id=request_id,
+        )
+        _log_scan(db, **scan, code="checked_in", checkin_id=outcome["checkin_id"])
+        return outcome
+
+    scan = {
+        "activity_id": activity_id,
+        "member_number": member_number,
+        "card_id": card_id,
+        "method": method,
+        "operator": operator,
+        "device": device,
+        "request_id": request_id,
+    }
+    try:
+        activity_id = positive_int(activity_id, "activity")
+        number = normalise_number(member_number)
+        if method not in METHODS:
+            raise CornerError("invalid_request", field="method")
+        if card_id is not None:
+            card_id = positive_int(card_id, "card")
+        if not isinstance(operator, str) or not 0 < len(operator.strip()) <= 40:
+            raise CornerError("invalid_request", field="operator")
+        result = once(
+            db,
+            request_id=request_id,
+            kind="check_in",
+            params={"activity": activity_id, "number": number, "method": method, "card": card_id},
+            action=action,
+            actor=operator,
+            target=f"activity:{activity_id}",
+        )
+    except CornerError as error:
+        with transaction(db):
+            _log_scan(db, **scan, code=error.code)
+        return CheckinOutcome(
+            request_id=str(request_id),
+            accepted=False,
+            code=error.code,
+            activity_id=scan["activity_id"] if isinstance(scan["activity_id"], int) else None,
+            member_number=None if member_number is None else str(member_number),
+        )
+    if not ran:  # a resend: nothing changed, but the attempt is still on record
+        with transaction(db):
+            _log_scan(db, **scan, code="checked_in", checkin_id=result["checkin_id"], repeat=True)
+    return CheckinOutcome(**result)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    accepted: tuple[CheckinOutcome, ...]
+    refused: tuple[CheckinOutcome, ...]
+
+
+def check_in_batch(
+    db: sqlite_utils.Database,
+    *,
+    activity_id: int,
+    scans: Iterable[dict],
+    operator: str,
+    device: str | None = None,
+) -> BatchOutcome:
+    """An offline queue sent at once: each scan is its own write; refused ones come back listed.
+
+    A scan is ``{"member_number", "method", "request_id"}`` and optionally ``"card_id"``.
+    """
+    outcomes = [
+        check_in(
+            db,
+            activity_id=activity_id,
+            member_number=scan.get("member_number"),
+            method=scan.get("method"),
+            card_id=scan.get("card_id"),
+            request_id=scan.get("request_id"),
+            operator=operator,
+            device=device,
+        )
+        for scan in scans
+    ]
+    return BatchOutcome(
+        accepted=tuple(o for o in outcomes if o.accepted),
+        refused=tuple(o for o in outcomes if not o.accepted),
+    )
