@@ -14,7 +14,12 @@ import sqlite_utils
 from points.activities import get_activity, get_category
 from points.clock import timestamp
 from points.errors import CornerError
-from points.ledger import MAX_POINTS_PER_ENTRY, PointsChange, add_points_entry
+from points.ledger import (
+    PointsChange,
+    add_points_entry,
+    award_points,
+    deduct_points,
+)
 from points.members import get_member, normalise_number
 from points.requests import once
 from points.validate import positive_int
@@ -146,50 +151,6 @@ def remove_checkin(
     )
 
 
-def _manual_entry(
-    db: sqlite_utils.Database,
-    *,
-    kind: str,
-    number: str,
-    points: int,
-    reason: str,
-    activity_id: int | None,
-    request_id: str,
-    actor: str,
-) -> PointsChange:
-    delta = points if kind == "award" else -points
-
-    def action(request_id: str) -> dict:
-        if activity_id is not None:
-            get_activity(db, activity_id)  # activity_unknown
-        member = db.execute("SELECT id FROM members WHERE number = ?", [number]).fetchone()
-        if member is None:
-            raise CornerError("member_unknown", number=number)
-        entry_id, balance = add_points_entry(
-            db,
-            member_id=member[0],
-            delta=delta,
-            kind=kind,
-            reason=reason,
-            actor=actor,
-            request_id=request_id,
-            activity_id=activity_id,
-        )
-        return {"member_number": number, "delta": delta, "balance": balance, "entry_id": entry_id}
-
-    return PointsChange(
-        **once(
-            db,
-            request_id=request_id,
-            kind=f"activity_{kind}",
-            params={"number": number, "delta": delta, "reason": reason, "activity": activity_id},
-            action=action,
-            actor=actor,
-            target=f"member:{number}",
-        )
-    )
-
-
 def manual_award(
     db: sqlite_utils.Database,
     *,
@@ -201,13 +162,12 @@ def manual_award(
     activity_id: int | None = None,
 ) -> PointsChange:
     """Award points by hand, with a reason and optionally the activity behind them."""
-    return _manual_entry(
+    return award_points(
         db,
-        kind="award",
-        number=normalise_number(member_number),
-        points=positive_int(points, "points", limit=MAX_POINTS_PER_ENTRY),
+        number=member_number,
+        points=points,
         reason=_reason(reason),
-        activity_id=None if activity_id is None else positive_int(activity_id, "activity"),
+        activity_id=activity_id,
         request_id=request_id,
         actor=actor,
     )
@@ -232,13 +192,12 @@ def deduct(
         points = category.points if points is None else points
         detail = _reason(reason, required=False)
         reason = f"{category.name}: {detail}" if detail else category.name
-    return _manual_entry(
+    return deduct_points(
         db,
-        kind="deduction",
-        number=normalise_number(member_number),
-        points=positive_int(points, "points", limit=MAX_POINTS_PER_ENTRY),
+        number=member_number,
+        points=points,
         reason=_reason(reason),
-        activity_id=None if activity_id is None else positive_int(activity_id, "activity"),
+        activity_id=activity_id,
         request_id=request_id,
         actor=actor,
     )

@@ -76,15 +76,23 @@ def _change_points(
     reason: object,
     request_id: str,
     actor: str,
+    activity_id: int | None = None,
 ) -> PointsChange:
     number = normalise_number(number)
     points = positive_int(points, "points", limit=MAX_POINTS_PER_ENTRY)
+    if activity_id is not None:
+        activity_id = positive_int(activity_id, "activity")
     reason = str(reason or "").strip()
     if not reason or len(reason) > 200:
         raise CornerError("invalid_request", field="reason")
     delta = points if kind == "award" else -points
 
     def action(request_id: str) -> dict:
+        if (
+            activity_id is not None
+            and not db.execute("SELECT 1 FROM activities WHERE id = ?", [activity_id]).fetchone()
+        ):
+            raise CornerError("activity_unknown", activity=activity_id)
         member = db.execute("SELECT id FROM members WHERE number = ?", [number]).fetchone()
         if member is None:
             raise CornerError("member_unknown", number=number)
@@ -96,10 +104,13 @@ def _change_points(
             reason=reason,
             actor=actor,
             request_id=request_id,
+            activity_id=activity_id,
         )
         return {"member_number": number, "delta": delta, "balance": balance, "entry_id": entry_id}
 
     params = {"number": number, "delta": delta, "reason": reason}
+    if activity_id is not None:
+        params["activity"] = activity_id
     return PointsChange(
         **once(
             db,
@@ -121,6 +132,7 @@ def award_points(
     reason: str,
     request_id: str,
     actor: str,
+    activity_id: int | None = None,
 ) -> PointsChange:
     """Award points to a member for a reason (an activity, a correction)."""
     return _change_points(
@@ -131,6 +143,7 @@ def award_points(
         reason=reason,
         request_id=request_id,
         actor=actor,
+        activity_id=activity_id,
     )
 
 
@@ -142,6 +155,7 @@ def deduct_points(
     reason: str,
     request_id: str,
     actor: str,
+    activity_id: int | None = None,
 ) -> PointsChange:
     """Deduct points with a reason (反向鞭策); never below zero."""
     return _change_points(
@@ -152,6 +166,7 @@ def deduct_points(
         reason=reason,
         request_id=request_id,
         actor=actor,
+        activity_id=activity_id,
     )
 
 
