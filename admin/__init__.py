@@ -163,6 +163,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_upload_limit)
     # their views attach to the blueprint; one module a line, so additions do not collide
     from admin import (  # noqa: F401
+        activities,
         audit,
         auth,
         branches,

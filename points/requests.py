@@ -23,7 +23,7 @@ def check_request_id(request_id: object) -> str:
     return request_id
 
 
-def fingerprint(kind: str, **params: object) -> str:
+def fingerprint(kind: str, /, **params: object) -> str:
     """A digest of what was asked, so a reused id with a different request is caught."""
     canonical = json.dumps([kind, params], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -21,9 +21,22 @@ SAMPLES = {
     "username": "wang",
     "community_id": 1,
     "branch_id": 1,
+    "activity_id": 1,
+    "category_id": 1,
 }
 PUBLIC = {"admin.login"}
-ORGANISER_ALLOWED = {"admin.home", "admin.logout"}
+ORGANISER_ALLOWED = {
+    "admin.home",
+    "admin.logout",
+    "admin.activities",
+    "admin.activity_new",
+    "admin.activity",
+    "admin.activity_open",
+    "admin.activity_close",
+    "admin.activity_checkin",
+    "admin.activity_approve",
+    "admin.activity_remove",
+}
 
 
 @pytest.fixture

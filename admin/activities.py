@@ -1,0 +1,453 @@
+"""Activities: plan, open and close them, check members in by hand, approve or remove awards.
+
+Organisers run activities, so these views are ``organiser_allowed``; the point standards
+(activity categories and deduction reasons) are for admins only.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from admin import blueprint, organiser_allowed
+from admin.goods import new_request_id, show_refusal, strip
+from kiosk.app import get_db
+from points.activities import (
+    MAX_STANDARD_POINTS,
+    add_category,
+    close_activity,
+    create_activity,
+    edit_category,
+    get_activity,
+    list_activities,
+    list_categories,
+    open_activity,
+)
+from points.activity_awards import approve_pending, list_checkins, remove_checkin
+from points.checkins import check_in
+from points.errors import MESSAGES, CornerError
+
+AWARD_MODE_LABELS = {
+    "on_checkin": lazy_gettext("On check-in"),
+    "on_close": lazy_gettext("Organiser confirms at close"),
+}
+STATUS_LABELS = {
+    "planned": lazy_gettext("Planned"),
+    "open": lazy_gettext("Open for check-in"),
+    "closed": lazy_gettext("Closed"),
+}
+CHECKIN_STATUS_LABELS = {
+    "accepted": lazy_gettext("Awarded"),
+    "pending": lazy_gettext("Waiting for approval"),
+    "approved": lazy_gettext("Approved"),
+    "removed": lazy_gettext("Removed"),
+}
+METHOD_LABELS = {
+    "qr": lazy_gettext("QR card"),
+    "nfc": lazy_gettext("NFC card"),
+    "manual": lazy_gettext("By hand"),
+}
+KIND_LABELS = {
+    "award": lazy_gettext("Activity category"),
+    "deduction": lazy_gettext("Deduction reason"),
+}
+LABELS = {
+    "modes": AWARD_MODE_LABELS,
+    "statuses": STATUS_LABELS,
+    "checkin_statuses": CHECKIN_STATUS_LABELS,
+    "methods": METHOD_LABELS,
+    "kinds": KIND_LABELS,
+}
+POINTS_RANGE = lazy_gettext("A whole number from 1 to %(max)s.", max=MAX_STANDARD_POINTS)
+
+
+class ActivityForm(FlaskForm):
+    request_id = HiddenField(default=new_request_id)
+    title = StringField(
+        lazy_gettext("Title"),
+        validators=[
+            DataRequired(lazy_gettext("Please enter a title.")),
+            Length(max=100, message=lazy_gettext("At most 100 characters.")),
+        ],
+        filters=[strip],
+    )
+    category = SelectField(lazy_gettext("Category"), coerce=int, validate_choice=True)
+    starts = DateTimeLocalField(
+        lazy_gettext("Date and time"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(lazy_gettext("Please enter the date and time."))],
+    )
+    place = StringField(
+        lazy_gettext("Place"),
+        validators=[Optional(), Length(max=100, message=lazy_gettext("At most 100 characters."))],
+        filters=[strip],
+    )
+    points = IntegerField(
+        lazy_gettext("Points (empty: the category's standard)"),
+        validators=[Optional(), NumberRange(1, MAX_STANDARD_POINTS, POINTS_RANGE)],
+    )
+    capacity = IntegerField(
+        lazy_gettext("Capacity (optional)"),
+        validators=[
+            Optional(),
+            NumberRange(1, 100_000, lazy_gettext("A whole number from 1 to %(max)s.", max=100_000)),
+        ],
+    )
+    award_mode = SelectField(
+        lazy_gettext("Award points"), default="on_checkin", validate_choice=True
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = [
+            (category.id, gettext("%(name)s (%(points)s points)", **vars(category)))
+            for category in list_categories(get_db(), kind="award")
+        ]
+        self.award_mode.choices = list(AWARD_MODE_LABELS.items())
+
+
+class ActionForm(FlaskForm):
+    """Open, close, approve all: a button with a request id."""
+
+    request_id = HiddenField(default=new_request_id)
+
+
+class CheckinForm(FlaskForm):
+    request_id = HiddenField(default=new_request_id)
+    number = StringField(
+        lazy_gettext("Member number"),
+        validators=[DataRequired(lazy_gettext("Please enter the member number."))],
+        filters=[strip],
+    )
+
+
+class RemoveForm(FlaskForm):
+    request_id = HiddenField(default=new_request_id)
+    number = StringField(validators=[DataRequired()], filters=[strip])
+    reason = StringField(
+        lazy_gettext("Reason"),
+        validators=[
+            DataRequired(lazy_gettext("Please give a reason.")),
+            Length(max=200, message=lazy_gettext("At most 200 characters.")),
+        ],
+        filters=[strip],
+    )
+
+
+class CategoryForm(FlaskForm):
+    request_id = HiddenField(default=new_request_id)
+    points = IntegerField(
+        lazy_gettext("Points"),
+        validators=[
+            InputRequired(lazy_gettext("Please enter the points.")),
+            NumberRange(1, MAX_STANDARD_POINTS, POINTS_RANGE),
+        ],
+    )
+    active = BooleanField(lazy_gettext("In use"), default=True)
+
+
+class NewCategoryForm(FlaskForm):
+    request_id = HiddenField(default=new_request_id)
+    name = StringField(
+        lazy_gettext("Name"),
+        validators=[
+            DataRequired(lazy_gettext("Please enter a name.")),
+            Length(max=40, message=lazy_gettext("At most 40 characters.")),
+        ],
+        filters=[strip],
+    )
+    points = IntegerField(
+        lazy_gettext("Points"),
+        validators=[
+            InputRequired(lazy_gettext("Please enter the points.")),
+            NumberRange(1, MAX_STANDARD_POINTS, POINTS_RANGE),
+        ],
+    )
+    kind = SelectField(lazy_gettext("Kind"), default="award", validate_choice=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = list(KIND_LABELS.items())
+
+
+def activity_or_404(activity_id: int):
+    try:
+        return get_activity(get_db(), activity_id)
+    except CornerError:
+        abort(404)
+
+
+# ---- activities -------------------------------------------------------------------------------
+
+
+def _render_list(form: ActivityForm | None = None):
+    return render_template(
+        "admin/activities/list.html",
+        activities=list_activities(get_db()),
+        form=form or ActivityForm(formdata=None),
+        labels=LABELS,
+    )
+
+
+@blueprint.get("/activities")
+@organiser_allowed
+def activities():
+    return _render_list()
+
+
+@blueprint.post("/activities")
+@organiser_allowed
+def activity_new():
+    form = ActivityForm()
+    if form.validate_on_submit():
+        try:
+            created = create_activity(
+                get_db(),
+                title=form.title.data,
+                category_id=form.category.data,
+                starts=form.starts.data.isoformat(timespec="minutes"),
+                place=form.place.data or None,
+                points=form.points.data,
+                capacity=form.capacity.data,
+                award_mode=form.award_mode.data,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            show_refusal(form, error, {"category_unknown": "category"})
+        else:
+            flash(gettext("Created %(title)s.", title=created.title))
+            return redirect(url_for("admin.activity", activity_id=created.id))
+    return _render_list(form), 400
+
+
+def _render_detail(activity, *, checkin_form: CheckinForm | None = None, status: int = 200):
+    checkins = list_checkins(get_db(), activity.id)
+    return (
+        render_template(
+            "admin/activities/detail.html",
+            activity=activity,
+            checkins=checkins,
+            action_form=ActionForm(formdata=None),
+            checkin_form=checkin_form or CheckinForm(formdata=None),
+            # one form a pending row, each with its own request id
+            remove_forms={
+                line.id: RemoveForm(formdata=None, number=line.member_number)
+                for line in checkins
+                if line.status == "pending"
+            },
+            labels=LABELS,
+        ),
+        status,
+    )
+
+
+@blueprint.get("/activities/<int:activity_id>")
+@organiser_allowed
+def activity(activity_id: int):
+    return _render_detail(activity_or_404(activity_id))
+
+
+def _change_status(activity_id: int, change, done: str):
+    item = activity_or_404(activity_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            change(
+                get_db(),
+                activity_id=item.id,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            flash(gettext(MESSAGES[error.code]), "error")
+        else:
+            flash(done)
+            return redirect(url_for("admin.activity", activity_id=item.id))
+    return _render_detail(activity_or_404(activity_id), status=400)
+
+
+@blueprint.post("/activities/<int:activity_id>/open")
+@organiser_allowed
+def activity_open(activity_id: int):
+    return _change_status(activity_id, open_activity, gettext("Check-in is open."))
+
+
+@blueprint.post("/activities/<int:activity_id>/close")
+@organiser_allowed
+def activity_close(activity_id: int):
+    return _change_status(activity_id, close_activity, gettext("The activity is closed."))
+
+
+@blueprint.post("/activities/<int:activity_id>/checkin")
+@organiser_allowed
+def activity_checkin(activity_id: int):
+    item = activity_or_404(activity_id)
+    form = CheckinForm()
+    if form.validate_on_submit():
+        outcome = check_in(
+            get_db(),
+            activity_id=item.id,
+            member_number=form.number.data,
+            method="manual",
+            operator=g.staff.username,
+            request_id=form.request_id.data,
+            device="admin",
+        )
+        if outcome.accepted:
+            if outcome.status == "pending":
+                flash(
+                    gettext(
+                        "%(name)s is checked in; the points wait for approval.",
+                        name=outcome.member_name,
+                    )
+                )
+            else:
+                flash(
+                    gettext(
+                        "%(name)s is checked in and got %(points)s points.",
+                        name=outcome.member_name,
+                        points=outcome.points,
+                    )
+                )
+            return redirect(url_for("admin.activity", activity_id=item.id))
+        form.number.errors = [*form.number.errors, gettext(MESSAGES[outcome.code])]
+    return _render_detail(activity_or_404(activity_id), checkin_form=form, status=400)
+
+
+@blueprint.post("/activities/<int:activity_id>/approve")
+@organiser_allowed
+def activity_approve(activity_id: int):
+    item = activity_or_404(activity_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            approval = approve_pending(
+                get_db(),
+                activity_id=item.id,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            flash(gettext(MESSAGES[error.code]), "error")
+        else:
+            flash(
+                gettext(
+                    "Approved %(count)s members, %(points)s points each.",
+                    count=len(approval.approved),
+                    points=approval.points_each,
+                )
+            )
+            return redirect(url_for("admin.activity", activity_id=item.id))
+    return _render_detail(activity_or_404(activity_id), status=400)
+
+
+@blueprint.post("/activities/<int:activity_id>/remove")
+@organiser_allowed
+def activity_remove(activity_id: int):
+    item = activity_or_404(activity_id)
+    form = RemoveForm()
+    if form.validate_on_submit():
+        try:
+            remove_checkin(
+                get_db(),
+                activity_id=item.id,
+                member_number=form.number.data,
+                reason=form.reason.data,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            flash(gettext(MESSAGES[error.code]), "error")
+        else:
+            flash(gettext("Removed %(number)s from this activity.", number=form.number.data))
+            return redirect(url_for("admin.activity", activity_id=item.id))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return _render_detail(activity_or_404(activity_id), status=400)
+
+
+# ---- point standards (admins only) ------------------------------------------------------------
+
+
+def _render_standards(new_form: NewCategoryForm | None = None, status: int = 200):
+    categories = list_categories(get_db(), include_inactive=True)
+    forms = {
+        category.id: CategoryForm(formdata=None, prefix=f"c{category.id}", obj=category)
+        for category in categories
+    }
+    return (
+        render_template(
+            "admin/activities/standards.html",
+            categories=categories,
+            forms=forms,
+            new_form=new_form or NewCategoryForm(formdata=None),
+            labels=LABELS,
+        ),
+        status,
+    )
+
+
+@blueprint.get("/standards")
+def standards():
+    return _render_standards()
+
+
+@blueprint.post("/standards")
+def standard_new():
+    form = NewCategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = add_category(
+                get_db(),
+                name=form.name.data,
+                points=form.points.data,
+                kind=form.kind.data,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            show_refusal(form, error, {"category_exists": "name"})
+        else:
+            flash(gettext("Added %(name)s.", name=category.name))
+            return redirect(url_for("admin.standards"))
+    return _render_standards(form, 400)
+
+
+@blueprint.post("/standards/<int:category_id>")
+def standard_edit(category_id: int):
+    form = CategoryForm(prefix=f"c{category_id}")
+    if form.validate_on_submit():
+        try:
+            category = edit_category(
+                get_db(),
+                category_id=category_id,
+                points=form.points.data,
+                active=bool(form.active.data),
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            if error.code == "category_unknown":
+                abort(404)
+            flash(gettext(MESSAGES[error.code]), "error")
+        else:
+            flash(gettext("Saved %(name)s", name=category.name))
+            return redirect(url_for("admin.standards"))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return _render_standards(status=400)
