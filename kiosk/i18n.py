@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from babel import Locale
@@ -40,7 +41,8 @@ def kiosk_strings() -> dict[str, str]:
     return strings
 
 
+@functools.cache
 def translator(language: str) -> Translations:
-    """A gettext catalogue for code that runs outside a request, such as the CLI."""
+    """A gettext catalogue for code that runs outside a request, such as the CLI (read once)."""
     # catalogues live under Babel's full locale name (zh_Hans_CN), as Flask-Babel looks them up
     return Translations.load(str(TRANSLATIONS), [Locale.parse(language)])
