@@ -1,4 +1,7 @@
-"""From scanned text to a kiosk session: the one path every card kind goes through.
+"""From scanned text to a member: the one path every card kind goes through.
+
+A kiosk scan opens a session (``scan``); a scan at an activity checks the member in or out
+(``check_in_credential``), where staff may also type a member number for a member without a card.
 
 Credentials are either a signed QR token (``EC1.…``) or ``nfc:<UID>`` for an NFC card. A QR
 token proves itself with its signature; an NFC UID proves nothing by itself (anyone can type
@@ -12,9 +15,42 @@ import sqlite_utils
 
 from cards.nfc import NFC_PREFIX, normalise_uid
 from cards.token import CardSecret, read_token
+from points.checkins import (
+    BatchOutcome,
+    CheckinOutcome,
+    check_in,
+    check_out,
+    log_refused_scan,
+    split,
+)
 from points.errors import CornerError
-from points.member_cards import card_by_serial, card_by_uid
+from points.member_cards import Card, card_by_serial, card_by_uid
 from points.sessions import DEFAULT_TTL_SECONDS, Session, open_session
+
+
+def identify(
+    db: sqlite_utils.Database, secret: CardSecret, credential: object, *, trusted_nfc: bool = False
+) -> Card:
+    """The card a scanned credential stands for; refused with the card's code.
+
+    Whether the card is still active, and its member too, is for the caller's core function.
+    """
+    if isinstance(credential, str) and credential.strip().lower().startswith(NFC_PREFIX):
+        if not trusted_nfc:
+            raise CornerError("card_invalid", reason="nfc_from_untrusted_source")
+        uid = normalise_uid(credential.strip()[len(NFC_PREFIX) :])
+        card = card_by_uid(db, uid)
+        if card is None:
+            raise CornerError("card_unknown", uid=uid)
+        return card
+    qr = read_token(secret, credential)
+    card = card_by_serial(db, qr.serial)
+    if card is None or card.kind != "qr":
+        raise CornerError("card_unknown")
+    if card.member_number != qr.member_number:
+        # a correctly signed token always names its card's member; this one was not made here
+        raise CornerError("card_invalid", reason="member")
+    return card
 
 
 def scan(
@@ -27,20 +63,114 @@ def scan(
     trusted_nfc: bool = False,
 ) -> Session:
     """Open a session for whoever holds the scanned card, or refuse with the card's code."""
-    if isinstance(credential, str) and credential.strip().lower().startswith(NFC_PREFIX):
-        if not trusted_nfc:
-            raise CornerError("card_invalid", reason="nfc_from_untrusted_source")
-        uid = normalise_uid(credential.strip()[len(NFC_PREFIX) :])
-        card = card_by_uid(db, uid)
-        if card is None:
-            raise CornerError("card_unknown", uid=uid)
-        # open_session refuses a revoked card (card_revoked) and an inactive member
-        return open_session(db, card_id=card.id, corner_id=corner_id, ttl_seconds=ttl_seconds)
-    qr = read_token(secret, credential)
-    card = card_by_serial(db, qr.serial)
-    if card is None or card.kind != "qr":
-        raise CornerError("card_unknown")
-    if card.member_number != qr.member_number:
-        # a correctly signed token always names its card's member; this one was not made here
-        raise CornerError("card_invalid", reason="member")
+    card = identify(db, secret, credential, trusted_nfc=trusted_nfc)
+    # open_session refuses a revoked card (card_revoked) and an inactive member
     return open_session(db, card_id=card.id, corner_id=corner_id, ttl_seconds=ttl_seconds)
+
+
+def check_in_credential(
+    db: sqlite_utils.Database,
+    secret: CardSecret,
+    *,
+    activity_id: object,
+    credential: object,
+    operator: str,
+    request_id: object,
+    device: str | None = None,
+    trusted_nfc: bool = False,
+    action: object = "in",
+) -> CheckinOutcome:
+    """Check in (or out) whoever this credential names; a refusal is an outcome, never raised.
+
+    The credential is a QR token, ``nfc:<UID>`` from a trusted reader, or a member number that
+    staff typed for a member without a card. Every scan lands in the scan log, also one whose
+    card did not read.
+    """
+    text = credential.strip() if isinstance(credential, str) else credential
+    if action not in ("in", "out"):
+        return log_refused_scan(
+            db,
+            "invalid_request",
+            activity_id=activity_id,
+            method=None,
+            operator=operator,
+            device=device,
+            request_id=request_id,
+        )
+    card = None
+    if isinstance(text, str) and text and "." not in text and ":" not in text:
+        method, number = "manual", text  # typed by staff: the core checks the number's form
+    else:
+        method = "nfc" if isinstance(text, str) and text.lower().startswith(NFC_PREFIX) else "qr"
+        try:
+            card = identify(db, secret, text, trusted_nfc=trusted_nfc)
+        except CornerError as error:
+            return log_refused_scan(
+                db,
+                error.code,
+                activity_id=activity_id,
+                method=method,
+                operator=operator,
+                device=device,
+                request_id=request_id,
+                action=action,
+            )
+        number = card.member_number
+    scan_member = check_in if action == "in" else check_out
+    return scan_member(
+        db,
+        activity_id=activity_id,
+        member_number=number,
+        method=method,
+        card_id=None if card is None else card.id,
+        operator=operator,
+        request_id=request_id,
+        device=device,
+    )
+
+
+def check_in_credentials(
+    db: sqlite_utils.Database,
+    secret: CardSecret,
+    *,
+    activity_id: object,
+    scans: object,
+    operator: str,
+    device: str | None = None,
+) -> BatchOutcome:
+    """An offline queue sent at once: ``[{"credential", "request_id", "action"}, ...]``.
+
+    Each scan is its own write; a resent queue changes nothing twice (request ids), and the
+    refused scans come back listed for the organiser. Never trusts an NFC UID: a browser's queue
+    holds what its camera or scanner read, and a UID proves nothing.
+    """
+    if not isinstance(scans, list):
+        raise CornerError("invalid_request", field="scans")
+    outcomes = []
+    for item in scans:
+        if not isinstance(item, dict):
+            outcomes.append(
+                log_refused_scan(
+                    db,
+                    "invalid_request",
+                    activity_id=activity_id,
+                    method=None,
+                    operator=operator,
+                    device=device,
+                    request_id=None,
+                )
+            )
+            continue
+        outcomes.append(
+            check_in_credential(
+                db,
+                secret,
+                activity_id=activity_id,
+                credential=item.get("credential"),
+                request_id=item.get("request_id"),
+                action=item.get("action", "in"),
+                operator=operator,
+                device=device,
+            )
+        )
+    return split(outcomes)

@@ -4,6 +4,8 @@ Every scan goes through ``check_in``: one BEGIN IMMEDIATE write that re-reads th
 the member's check-in under the lock, then inserts the check-in and (in 'on_checkin' mode) the
 award. UNIQUE (activity_id, member_id) backs the rule, so two devices scanning one card at the
 same moment give one check-in and one award; the other is told ``duplicate_checkin``.
+``check_out`` (optional) records once when a checked-in member left; points do not change.
+``activity_board`` is the check-in screen's running count and last names.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from points.activities import Activity, get_activity
 from points.clock import timestamp
 from points.db import transaction
 from points.errors import CornerError
@@ -26,7 +29,7 @@ METHODS = ("qr", "nfc", "manual")
 
 @dataclass(frozen=True)
 class CheckinOutcome:
-    """What a scan came to: ``code`` is 'checked_in' or the refusal's error code."""
+    """What a scan came to: ``code`` is 'checked_in' / 'checked_out' or the refusal's code."""
 
     request_id: str
     accepted: bool
@@ -38,6 +41,7 @@ class CheckinOutcome:
     points: int = 0  # points awarded by this scan
     checkin_id: int | None = None
     entry_id: int | None = None
+    action: str = "in"  # 'in' (check-in) or 'out' (check-out)
 
 
 def _log_scan(
@@ -53,18 +57,19 @@ def _log_scan(
     request_id: object,
     checkin_id: int | None = None,
     repeat: bool = False,
+    action: str = "in",
 ) -> None:
     """One scan_log row; inside a write. Raw values are kept as far as they fit the columns."""
     db.execute(
         "INSERT INTO scan_log (activity_id, member_number, card_id, method, accepted, code,"
-        " repeat, checkin_id, operator, device, request_id, created)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " repeat, checkin_id, operator, device, request_id, created, action)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             activity_id if isinstance(activity_id, int) else None,
             None if member_number is None else str(member_number)[:40],
             card_id if isinstance(card_id, int) else None,
             None if method is None else str(method)[:10],
-            int(code == "checked_in"),
+            int(code in ("checked_in", "checked_out")),
             code,
             int(repeat),
             checkin_id,
@@ -72,8 +77,39 @@ def _log_scan(
             None if device is None else str(device)[:60],
             None if request_id is None else str(request_id)[:100],
             timestamp(),
+            action,
         ],
     )
+
+
+def _activity_and_member(
+    db: sqlite_utils.Database, *, activity_id: int, number: str, card_id: int | None
+) -> tuple[tuple, tuple]:
+    """The open activity and the active member (holding this card, if one was shown)."""
+    activity = db.execute(
+        "SELECT status, capacity, award_mode, points, title FROM activities WHERE id = ?",
+        [activity_id],
+    ).fetchone()
+    if activity is None:
+        raise CornerError("activity_unknown", activity=activity_id)
+    if activity[0] == "planned":
+        raise CornerError("activity_not_open", activity=activity_id)
+    if activity[0] == "closed":
+        raise CornerError("activity_closed", activity=activity_id)
+    member = db.execute(
+        "SELECT id, name, status FROM members WHERE number = ?", [number]
+    ).fetchone()
+    if member is None:
+        raise CornerError("member_unknown", number=number)
+    if member[2] != "active":
+        raise CornerError("member_inactive", number=number)
+    if card_id is not None:
+        card = db.execute("SELECT member_id, status FROM cards WHERE id = ?", [card_id]).fetchone()
+        if card is None or card[0] != member[0]:
+            raise CornerError("card_unknown", card=card_id)
+        if card[1] != "active":
+            raise CornerError("card_revoked", card=card_id)
+    return activity, member
 
 
 def _check_in_now(
@@ -87,31 +123,11 @@ def _check_in_now(
     request_id: str,
 ) -> dict:
     """The check-in itself, inside the write: every rule is read under the lock."""
-    activity = db.execute(
-        "SELECT status, capacity, award_mode, points, title FROM activities WHERE id = ?",
-        [activity_id],
-    ).fetchone()
-    if activity is None:
-        raise CornerError("activity_unknown", activity=activity_id)
-    status, capacity, award_mode, points, title = activity
-    if status == "planned":
-        raise CornerError("activity_not_open", activity=activity_id)
-    if status == "closed":
-        raise CornerError("activity_closed", activity=activity_id)
-    member = db.execute(
-        "SELECT id, name, status FROM members WHERE number = ?", [number]
-    ).fetchone()
-    if member is None:
-        raise CornerError("member_unknown", number=number)
-    member_id, name, member_status = member
-    if member_status != "active":
-        raise CornerError("member_inactive", number=number)
-    if card_id is not None:
-        card = db.execute("SELECT member_id, status FROM cards WHERE id = ?", [card_id]).fetchone()
-        if card is None or card[0] != member_id:
-            raise CornerError("card_unknown", card=card_id)
-        if card[1] != "active":
-            raise CornerError("card_revoked", card=card_id)
+    activity, member = _activity_and_member(
+        db, activity_id=activity_id, number=number, card_id=card_id
+    )
+    _status, capacity, award_mode, points, title = activity
+    member_id, name, _member_status = member
     # duplicate before full: a member already in is told so, not that the activity is full
     if db.execute(
         "SELECT 1 FROM checkins WHERE activity_id = ? AND member_id = ?", [activity_id, member_id]
@@ -163,7 +179,181 @@ def _check_in_now(
         "points": points if entry_id is not None else 0,
         "checkin_id": checkin_id,
         "entry_id": entry_id,
+        "action": "in",
     }
+
+
+def _check_out_now(
+    db: sqlite_utils.Database,
+    *,
+    activity_id: int,
+    number: str,
+    method: str,
+    card_id: int | None,
+    operator: str,
+    request_id: str,
+) -> dict:
+    """Record when a checked-in member left; once. Points do not change."""
+    _activity, member = _activity_and_member(
+        db, activity_id=activity_id, number=number, card_id=card_id
+    )
+    row = db.execute(
+        "SELECT id, status, checked_out FROM checkins WHERE activity_id = ? AND member_id = ?",
+        [activity_id, member[0]],
+    ).fetchone()
+    if row is None or row[1] == "removed":
+        raise CornerError("not_checked_in", number=number, activity=activity_id)
+    if row[2] is not None:
+        raise CornerError("already_checked_out", number=number, activity=activity_id)
+    db.execute(
+        "UPDATE checkins SET checked_out = ?, checked_out_by = ? WHERE id = ?",
+        [timestamp(), operator, row[0]],
+    )
+    return {
+        "request_id": request_id,
+        "accepted": True,
+        "code": "checked_out",
+        "activity_id": activity_id,
+        "member_number": number,
+        "member_name": member[1],
+        "status": row[1],
+        "checkin_id": row[0],
+        "action": "out",
+    }
+
+
+_ACTIONS = {"in": ("check_in", _check_in_now), "out": ("check_out", _check_out_now)}
+
+
+def _scan(
+    db: sqlite_utils.Database,
+    *,
+    action: str,
+    activity_id: object,
+    member_number: object,
+    method: object,
+    operator: object,
+    request_id: object,
+    card_id: object = None,
+    device: str | None = None,
+) -> CheckinOutcome:
+    """A check-in or check-out scan: idempotent by request id, and always in the scan log."""
+    kind, now = _ACTIONS[action]
+    ran = False
+    scan = {
+        "activity_id": activity_id,
+        "member_number": member_number,
+        "card_id": card_id,
+        "method": method,
+        "operator": operator,
+        "device": device,
+        "request_id": request_id,
+        "action": action,
+    }
+    number = None
+
+    def write(request_id: str) -> dict:
+        nonlocal ran
+        ran = True
+        outcome = now(
+            db,
+            activity_id=activity_id,
+            number=number,
+            method=method,
+            card_id=card_id,
+            operator=operator,
+            request_id=request_id,
+        )
+        _log_scan(db, **scan, code=outcome["code"], checkin_id=outcome["checkin_id"])
+        return outcome
+
+    try:
+        activity_id = positive_int(activity_id, "activity")
+        number = normalise_number(member_number)
+        if method not in METHODS:
+            raise CornerError("invalid_request", field="method")
+        if card_id is not None:
+            card_id = positive_int(card_id, "card")
+        if not isinstance(operator, str) or not 0 < len(operator.strip()) <= 40:
+            raise CornerError("invalid_request", field="operator")
+        result = once(
+            db,
+            request_id=request_id,
+            kind=kind,
+            params={"activity": activity_id, "number": number, "method": method, "card": card_id},
+            action=write,
+            actor=operator,
+            target=f"activity:{activity_id}",
+        )
+    except CornerError as error:
+        with transaction(db):
+            _log_scan(db, **scan, code=error.code)
+        return refused(
+            db,
+            error.code,
+            request_id=request_id,
+            activity_id=scan["activity_id"],
+            member_number=number if number is not None else member_number,
+            action=action,
+        )
+    if not ran:  # a resend: nothing changed, but the attempt is still on record
+        with transaction(db):
+            _log_scan(db, **scan, code=result["code"], checkin_id=result["checkin_id"], repeat=True)
+    return CheckinOutcome(**result)
+
+
+def refused(
+    db: sqlite_utils.Database,
+    code: str,
+    *,
+    request_id: object,
+    activity_id: object,
+    member_number: object = None,
+    action: str = "in",
+) -> CheckinOutcome:
+    """The outcome of a refused scan, naming the member when the number is theirs."""
+    number = None if member_number is None else str(member_number)[:40]
+    name = None
+    if number is not None:
+        row = db.execute("SELECT name FROM members WHERE number = ?", [number]).fetchone()
+        name = row[0] if row else None
+    return CheckinOutcome(
+        request_id=str(request_id),
+        accepted=False,
+        code=code,
+        activity_id=activity_id if isinstance(activity_id, int) else None,
+        member_number=number,
+        member_name=name,
+        action=action,
+    )
+
+
+def log_refused_scan(
+    db: sqlite_utils.Database,
+    code: str,
+    *,
+    activity_id: object,
+    method: object,
+    operator: object,
+    device: str | None,
+    request_id: object,
+    action: str = "in",
+) -> CheckinOutcome:
+    """Record a scan refused before it named a member (a card that did not read) and say so."""
+    with transaction(db):
+        _log_scan(
+            db,
+            activity_id=activity_id,
+            member_number=None,
+            card_id=None,
+            method=method,
+            code=code,
+            operator=operator,
+            device=device,
+            request_id=request_id,
+            action=action if action in _ACTIONS else "in",
+        )
+    return refused(db, code, request_id=request_id, activity_id=activity_id, action=action)
 
 
 def check_in(
@@ -183,70 +373,57 @@ def check_in(
     once). Every attempt is written to the scan log: an accepted one in its own transaction, a
     refused one in a second transaction after the refused one rolled back.
     """
-    ran = False
+    return _scan(
+        db,
+        action="in",
+        activity_id=activity_id,
+        member_number=member_number,
+        method=method,
+        operator=operator,
+        request_id=request_id,
+        card_id=card_id,
+        device=device,
+    )
 
-    def action(request_id: str) -> dict:
-        nonlocal ran
-        ran = True
-        outcome = _check_in_now(
-            db,
-            activity_id=activity_id,
-            number=number,
-            method=method,
-            card_id=card_id,
-            operator=operator,
-            request_id=request_id,
-        )
-        _log_scan(db, **scan, code="checked_in", checkin_id=outcome["checkin_id"])
-        return outcome
 
-    scan = {
-        "activity_id": activity_id,
-        "member_number": member_number,
-        "card_id": card_id,
-        "method": method,
-        "operator": operator,
-        "device": device,
-        "request_id": request_id,
-    }
-    try:
-        activity_id = positive_int(activity_id, "activity")
-        number = normalise_number(member_number)
-        if method not in METHODS:
-            raise CornerError("invalid_request", field="method")
-        if card_id is not None:
-            card_id = positive_int(card_id, "card")
-        if not isinstance(operator, str) or not 0 < len(operator.strip()) <= 40:
-            raise CornerError("invalid_request", field="operator")
-        result = once(
-            db,
-            request_id=request_id,
-            kind="check_in",
-            params={"activity": activity_id, "number": number, "method": method, "card": card_id},
-            action=action,
-            actor=operator,
-            target=f"activity:{activity_id}",
-        )
-    except CornerError as error:
-        with transaction(db):
-            _log_scan(db, **scan, code=error.code)
-        return CheckinOutcome(
-            request_id=str(request_id),
-            accepted=False,
-            code=error.code,
-            activity_id=scan["activity_id"] if isinstance(scan["activity_id"], int) else None,
-            member_number=None if member_number is None else str(member_number),
-        )
-    if not ran:  # a resend: nothing changed, but the attempt is still on record
-        with transaction(db):
-            _log_scan(db, **scan, code="checked_in", checkin_id=result["checkin_id"], repeat=True)
-    return CheckinOutcome(**result)
+def check_out(
+    db: sqlite_utils.Database,
+    *,
+    activity_id: int,
+    member_number: str,
+    method: str,
+    operator: str,
+    request_id: str,
+    card_id: int | None = None,
+    device: str | None = None,
+) -> CheckinOutcome:
+    """Record that a checked-in member left (optional; points do not change); like check_in."""
+    return _scan(
+        db,
+        action="out",
+        activity_id=activity_id,
+        member_number=member_number,
+        method=method,
+        operator=operator,
+        request_id=request_id,
+        card_id=card_id,
+        device=device,
+    )
 
 
 @dataclass(frozen=True)
 class BatchOutcome:
     accepted: tuple[CheckinOutcome, ...]
     refused: tuple[CheckinOutcome, ...]
+
+
+def split(outcomes: Iterable[CheckinOutcome]) -> BatchOutcome:
+    """Accepted and refused outcomes, each in the order they came."""
+    outcomes = list(outcomes)
+    return BatchOutcome(
+        accepted=tuple(o for o in outcomes if o.accepted),
+        refused=tuple(o for o in outcomes if not o.accepted),
+    )
 
 
 def check_in_batch(
@@ -261,7 +438,7 @@ def check_in_batch(
 
     A scan is ``{"member_number", "method", "request_id"}`` and optionally ``"card_id"``.
     """
-    outcomes = [
+    return split(
         check_in(
             db,
             activity_id=activity_id,
@@ -273,8 +450,41 @@ def check_in_batch(
             device=device,
         )
         for scan in scans
-    ]
-    return BatchOutcome(
-        accepted=tuple(o for o in outcomes if o.accepted),
-        refused=tuple(o for o in outcomes if not o.accepted),
     )
+
+
+# ---- the check-in screen's board --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardLine:
+    member_name: str
+    member_number: str
+    action: str  # 'in' or 'out'
+    created: str
+
+
+@dataclass(frozen=True)
+class Board:
+    activity: Activity
+    checked_in: int  # check-ins not removed
+    checked_out: int
+    last: tuple[BoardLine, ...]  # the latest accepted scans, latest first
+
+
+def activity_board(db: sqlite_utils.Database, activity_id: int, *, last: int = 5) -> Board:
+    """The running count and the last names scanned, for the check-in screen."""
+    activity = get_activity(db, activity_id)
+    checked_out = db.execute(
+        "SELECT count(*) FROM checkins WHERE activity_id = ? AND status <> 'removed'"
+        " AND checked_out IS NOT NULL",
+        [activity.id],
+    ).fetchone()[0]
+    rows = db.execute(
+        "SELECT m.name, m.number, s.action, s.created FROM scan_log s"
+        " JOIN checkins k ON k.id = s.checkin_id JOIN members m ON m.id = k.member_id"
+        " WHERE s.activity_id = ? AND s.accepted = 1 AND s.repeat = 0"
+        " ORDER BY s.id DESC LIMIT ?",
+        [activity.id, last],
+    )
+    return Board(activity, activity.checked_in, checked_out, tuple(BoardLine(*r) for r in rows))

@@ -50,12 +50,18 @@ MESSAGES: dict[str, str] = {
     "activity_full": N_("This activity is full."),
     "duplicate_checkin": N_("Already checked in for this activity."),
     "checkin_unknown": N_("This member is not checked in for this activity."),
+    "already_checked_out": N_("Already checked out from this activity."),
+    "not_checked_in": N_("This member has not checked in, so cannot check out."),
+    "pin_wrong": N_("This PIN is not right. Please try again."),
+    "pin_locked": N_("Too many wrong PINs. Please wait a few minutes and try again."),
+    "pin_taken": N_("This PIN cannot be used. Please choose another one."),
     "checkin_not_pending": N_("This check-in is not waiting for approval."),
     "category_unknown": N_("There is no such activity category."),
     "category_exists": N_("An activity category with this name already exists."),
     "request_conflict": N_("This request id was already used for a different request."),
     "invalid_request": N_("Something was wrong with the request. Please try again."),
     "internal_error": N_("Something went wrong on our side. Please ask a staff member."),
+    "image_invalid": N_("This picture could not be read. Please take the photo again."),
 }
 
 

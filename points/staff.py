@@ -44,6 +44,8 @@ class Staff:
     created: str
     # a digest of the password hash: a login session remembers it and ends when it changes
     password_stamp: str = ""
+    # the same for the check-in PIN ("" when there is none): a PIN login ends when it changes
+    pin_stamp: str = ""
 
 
 def _b64(data: bytes) -> str:
@@ -99,11 +101,12 @@ def _stamp(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-_STAFF_SQL = "SELECT username, role, active, created, password_hash FROM staff"
+_STAFF_SQL = "SELECT username, role, active, created, password_hash, pin_digest FROM staff"
 
 
 def _staff(row) -> Staff:
-    return Staff(row[0], row[1], bool(row[2]), row[3], _stamp(row[4]))
+    pin_stamp = _stamp(row[5]) if row[5] else ""
+    return Staff(row[0], row[1], bool(row[2]), row[3], _stamp(row[4]), pin_stamp)
 
 
 def get_staff(db: sqlite_utils.Database, username: str) -> Staff | None:
@@ -243,5 +246,94 @@ def authenticate(
             refusal = CornerError("login_failed")
             if pause:
                 refusal = CornerError("login_locked", seconds=pause)
+    # raised after the commit: the counted failure must stay counted
+    raise refusal
+
+
+# ---- check-in PINs -----------------------------------------------------------------------------
+# A PIN opens the check-in page at a kiosk (a touchscreen has digits, not a keyboard) and nothing
+# else. It names its staff member by itself, so it is stored as a keyed digest that can be
+# looked up (migration 006 says why that is no weaker than a slow hash for six digits).
+
+PIN_LENGTH = 6
+_PIN = re.compile(r"^[0-9]{6}$")  # PIN_LENGTH digits
+
+
+def _pin_digest(db: sqlite_utils.Database, pin: str) -> str:
+    key = db.execute("SELECT key FROM instance_keys WHERE name = 'pin'").fetchone()[0]
+    return hmac.new(key, pin.encode(), hashlib.sha256).hexdigest()
+
+
+def set_pin(db: sqlite_utils.Database, *, username: str, pin: str | None, actor: str) -> Staff:
+    """Give a staff member a check-in PIN of six digits, or take it away (``pin=None``).
+
+    A PIN already held by someone else is refused as ``pin_taken`` without saying whose.
+    Setting or clearing it ends the check-in pages opened with the old one.
+    """
+    username = normalise_username(username)
+    if pin is not None and (not isinstance(pin, str) or not _PIN.match(pin)):
+        raise CornerError("invalid_request", field="pin")
+    with transaction(db):
+        staff = get_staff(db, username)
+        if staff is None:
+            raise CornerError("staff_unknown", username=username)
+        digest = None if pin is None else _pin_digest(db, pin)
+        if (
+            digest is not None
+            and db.execute(
+                "SELECT 1 FROM staff WHERE pin_digest = ? AND username <> ?", [digest, username]
+            ).fetchone()
+        ):
+            raise CornerError("pin_taken")
+        db.execute("UPDATE staff SET pin_digest = ? WHERE username = ?", [digest, username])
+        record(
+            db,
+            actor=actor,
+            action="set_pin" if pin is not None else "clear_pin",
+            target=f"staff:{username}",
+        )
+        return get_staff(db, username)
+
+
+def authenticate_pin(
+    db: sqlite_utils.Database, *, pin: object, device: str, now: float | None = None
+) -> Staff:
+    """The active staff member whose PIN this is, or ``pin_wrong`` / ``pin_locked``.
+
+    Failures are counted per device (a kiosk), since a PIN names no account: five wrong PINs
+    lock that device for five minutes, doubling like a login's lock-out.
+    """
+    now = time.time() if now is None else now
+    device = str(device or "?")[:80]
+    given = pin if isinstance(pin, str) and _PIN.match(pin) else None
+    with transaction(db):
+        row = db.execute(
+            "SELECT failures, locked_until FROM pin_failures WHERE device = ?", [device]
+        ).fetchone()
+        failures, locked_until = row if row else (0, None)
+        if locked_until is not None and locked_until > now:
+            refusal = CornerError("pin_locked", seconds=int(locked_until - now) + 1)
+        else:
+            found = None
+            if given is not None:
+                found = db.execute(
+                    _STAFF_SQL + " WHERE pin_digest = ? AND active = 1",
+                    [_pin_digest(db, given)],
+                ).fetchone()
+            if found is not None:
+                db.execute("DELETE FROM pin_failures WHERE device = ?", [device])
+                record(db, actor=found[0], action="pin_login", target=f"device:{device}")
+                return _staff(found)
+            failures += 1
+            pause = lock_seconds(failures)
+            db.execute(
+                "INSERT INTO pin_failures (device, failures, locked_until) VALUES (?, ?, ?)"
+                " ON CONFLICT (device) DO UPDATE SET failures = excluded.failures,"
+                " locked_until = excluded.locked_until",
+                [device, failures, now + pause if pause else None],
+            )
+            refusal = (
+                CornerError("pin_locked", seconds=pause) if pause else CornerError("pin_wrong")
+            )
     # raised after the commit: the counted failure must stay counted
     raise refusal

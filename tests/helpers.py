@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from cards.token import make_token
+from points.activities import create_activity, list_categories, open_activity
 from points.goods import add_goods
 from points.ledger import award_points
 from points.member_cards import issue_qr_card
@@ -49,3 +50,23 @@ def card_token(instance, db, number: str = "QZ001") -> str:
 
     card = current_qr_card(db, number)
     return make_token(instance.secret(), member_number=number, serial=card.id)
+
+
+def category_id(db, name: str) -> int:
+    return next(c.id for c in list_categories(db, include_inactive=True) if c.name == name)
+
+
+def make_activity(db, *, category="河道巡查", open_now=True, **kwargs):
+    activity = create_activity(
+        db,
+        title=kwargs.pop("title", "秦灶河巡河"),
+        category_id=category_id(db, category),
+        starts="2026-04-02T09:00",
+        place="秦灶河",
+        request_id=rid(),
+        actor="organiser",
+        **kwargs,
+    )
+    if open_now:
+        activity = open_activity(db, activity_id=activity.id, request_id=rid(), actor="organiser")
+    return activity

@@ -9,7 +9,6 @@ import pytest
 
 from points.activities import (
     close_activity,
-    create_activity,
     edit_category,
     get_activity,
     list_categories,
@@ -30,27 +29,7 @@ from points.errors import CornerError
 from points.ledger import balance
 from points.member_cards import current_qr_card
 from points.members import set_member_status
-from tests.helpers import make_member, rid
-
-
-def category_id(db, name: str) -> int:
-    return next(c.id for c in list_categories(db, include_inactive=True) if c.name == name)
-
-
-def make_activity(db, *, category="河道巡查", open_now=True, **kwargs):
-    activity = create_activity(
-        db,
-        title=kwargs.pop("title", "秦灶河巡河"),
-        category_id=category_id(db, category),
-        starts="2026-04-02T09:00",
-        place="秦灶河",
-        request_id=rid(),
-        actor="organiser",
-        **kwargs,
-    )
-    if open_now:
-        activity = open_activity(db, activity_id=activity.id, request_id=rid(), actor="organiser")
-    return activity
+from tests.helpers import category_id, make_activity, make_member, rid
 
 
 def scan(db, activity, number="QZ001", request_id=None, **kwargs):
