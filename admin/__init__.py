@@ -172,6 +172,7 @@ def init_app(app: Flask) -> None:
         home,
         imports,
         members,
+        pin,
         records,
         redemptions,
         staff,

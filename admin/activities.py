@@ -17,7 +17,14 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from admin import blueprint, organiser_allowed
 from admin.goods import new_request_id, show_refusal, strip
@@ -33,9 +40,17 @@ from points.activities import (
     list_categories,
     open_activity,
 )
-from points.activity_awards import approve_pending, list_checkins, remove_checkin
-from points.checkins import check_in
+from points.activity_awards import (
+    approve_pending,
+    deduct,
+    list_checkins,
+    list_deductions,
+    remove_checkin,
+    scan_log,
+)
+from points.checkins import activity_board, check_in
 from points.errors import MESSAGES, CornerError
+from points.members import get_member
 
 AWARD_MODE_LABELS = {
     "on_checkin": lazy_gettext("On check-in"),
@@ -43,7 +58,7 @@ AWARD_MODE_LABELS = {
 }
 STATUS_LABELS = {
     "planned": lazy_gettext("Planned"),
-    "open": lazy_gettext("Open for check-in"),
+    "open": lazy_gettext("Check-in open"),
     "closed": lazy_gettext("Closed"),
 }
 CHECKIN_STATUS_LABELS = {
@@ -61,13 +76,31 @@ KIND_LABELS = {
     "award": lazy_gettext("Activity category"),
     "deduction": lazy_gettext("Deduction reason"),
 }
+ACTION_LABELS = {"in": lazy_gettext("Check-in"), "out": lazy_gettext("Check-out")}
+# the accepted outcomes; a refusal reads as its error message
+ACCEPTED_LABELS = {
+    "checked_in": lazy_gettext("Checked in"),
+    "checked_out": lazy_gettext("Checked out"),
+}
+DEVICE_LABELS = {"admin": lazy_gettext("Admin page")}
 LABELS = {
     "modes": AWARD_MODE_LABELS,
     "statuses": STATUS_LABELS,
     "checkin_statuses": CHECKIN_STATUS_LABELS,
     "methods": METHOD_LABELS,
     "kinds": KIND_LABELS,
+    "actions": ACTION_LABELS,
+    "devices": DEVICE_LABELS,
 }
+
+
+def scan_result(code: str) -> str:
+    """What a scan came to, in plain words: accepted, or the refusal's message."""
+    if code in ACCEPTED_LABELS:
+        return str(ACCEPTED_LABELS[code])
+    return gettext(MESSAGES[code]) if code in MESSAGES else code
+
+
 POINTS_RANGE = lazy_gettext("A whole number from 1 to %(max)s.", max=MAX_STANDARD_POINTS)
 
 
@@ -142,6 +175,48 @@ class RemoveForm(FlaskForm):
         ],
         filters=[strip],
     )
+
+
+def _optional_id(value):
+    """A select's value as an id; the empty "choose one" entry (or rubbish) is None."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class DeductForm(FlaskForm):
+    """Deduct points for this activity with one of the deduction reasons (反向鞭策)."""
+
+    request_id = HiddenField(default=new_request_id)
+    number = StringField(
+        lazy_gettext("Member number"),
+        validators=[DataRequired(lazy_gettext("Please enter the member number."))],
+        filters=[strip],
+    )
+    category = SelectField(
+        lazy_gettext("Deduction reason"),
+        coerce=_optional_id,
+        validators=[InputRequired(lazy_gettext("Please choose a deduction reason."))],
+        validate_choice=False,  # validate_category says it in plain words
+    )
+    note = StringField(
+        lazy_gettext("Note (optional)"),
+        validators=[Optional(), Length(max=100, message=lazy_gettext("At most 100 characters."))],
+        filters=[strip],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, prefix="deduct", **kwargs)
+        self.category.choices = [("", gettext("Choose a reason"))] + [
+            (category.id, gettext("%(name)s (%(points)s points)", **vars(category)))
+            for category in list_categories(get_db(), kind="deduction")
+        ]
+
+    def validate_category(self, field) -> None:
+        # only the reasons offered (the ones in use); the core refuses any other kind
+        if field.data not in {value for value, _label in field.choices if value != ""}:
+            raise ValidationError(gettext("Please choose one of the deduction reasons."))
 
 
 class CategoryForm(FlaskForm):
@@ -231,15 +306,27 @@ def activity_new():
     return _render_list(form), 400
 
 
-def _render_detail(activity, *, checkin_form: CheckinForm | None = None, status: int = 200):
-    checkins = list_checkins(get_db(), activity.id)
+def _render_detail(
+    activity,
+    *,
+    checkin_form: CheckinForm | None = None,
+    deduct_form: DeductForm | None = None,
+    status: int = 200,
+):
+    db = get_db()
+    checkins = list_checkins(db, activity.id)
     return (
         render_template(
             "admin/activities/detail.html",
             activity=activity,
+            board=activity_board(db, activity.id, last=0),
             checkins=checkins,
+            scans=scan_log(db, activity.id)[::-1],  # latest first
+            scan_result=scan_result,
             action_form=ActionForm(formdata=None),
             checkin_form=checkin_form or CheckinForm(formdata=None),
+            deduct_form=deduct_form or DeductForm(formdata=None),
+            deductions=list_deductions(db, activity.id),
             # one form a pending row, each with its own request id
             remove_forms={
                 line.id: RemoveForm(formdata=None, number=line.member_number)
@@ -377,6 +464,61 @@ def activity_remove(activity_id: int):
             for message in errors:
                 flash(message, "error")
     return _render_detail(activity_or_404(activity_id), status=400)
+
+
+@blueprint.post("/activities/<int:activity_id>/deduct")
+@organiser_allowed
+def activity_deduct(activity_id: int):
+    """Deduct points with a deduction reason, for this activity whatever its status."""
+    item = activity_or_404(activity_id)
+    form = DeductForm()
+    if form.validate_on_submit():
+        try:
+            done = deduct(
+                get_db(),
+                member_number=form.number.data,
+                category_id=form.category.data,
+                reason=form.note.data or None,
+                activity_id=item.id,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+        except CornerError as error:
+            _show_deduct_refusal(form, error)
+        else:
+            flash(
+                gettext(
+                    "Deducted %(points)s points from %(name)s; balance %(balance)s.",
+                    points=-done.delta,
+                    name=get_member(get_db(), done.member_number).name,
+                    balance=done.balance,
+                )
+            )
+            return redirect(url_for("admin.activity", activity_id=item.id))
+    return _render_detail(activity_or_404(activity_id), deduct_form=form, status=400)
+
+
+def _show_deduct_refusal(form: DeductForm, error: CornerError) -> None:
+    """Put the core's refusal of a deduction next to the field it concerns, in plain words."""
+    if error.code == "insufficient_points":
+        form.number.errors = [
+            gettext(
+                "%(name)s has only %(balance)s points: %(points)s cannot be deducted.",
+                name=get_member(get_db(), form.number.data).name,
+                balance=error.details["balance"],
+                points=error.details["needed"],
+            )
+        ]
+    elif error.code == "member_unknown" or (
+        error.code == "invalid_request" and error.details.get("field") == "number"
+    ):
+        form.number.errors = [gettext(MESSAGES["member_unknown"])]
+    elif error.code == "category_unknown":
+        form.category.errors = [gettext("Please choose one of the deduction reasons.")]
+    elif error.code == "invalid_request" and error.details.get("field") == "reason":
+        form.note.errors = [gettext("At most 100 characters.")]
+    else:
+        show_refusal(form, error)
 
 
 # ---- point standards (admins only) ------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from kiosk.cli_activities import activities
 from kiosk.cli_cards import cards, kiosks, reader
 from kiosk.cli_common import Context, _, _request_id, actor, request_id_option
 from kiosk.cli_users import create_staff, password_stdin_option, users, warn_without_admin
@@ -333,7 +334,7 @@ def check(obj) -> None:
     click.echo(_("All balances and stock levels agree with the ledgers."))
 
 
-for command in (cards, kiosks, reader, users):
+for command in (activities, cards, kiosks, reader, users):
     cli.add_command(command)
 
 

@@ -93,6 +93,68 @@ def users_passwd(obj, name, password_stdin) -> None:
     click.echo(_("New password set for %(name)s", name=staff.username))
 
 
+def read_pin(from_stdin: bool) -> str:
+    """A new check-in PIN: one line of standard input, or asked twice without echo."""
+    from points.staff import PIN_LENGTH
+
+    wrong = _("A PIN is exactly %(n)s digits (0-9), nothing else.", n=PIN_LENGTH)
+
+    def digits(value: str) -> str:
+        value = value.strip()
+        if len(value) != PIN_LENGTH or not all(char in "0123456789" for char in value):
+            raise click.UsageError(wrong)
+        return value
+
+    if from_stdin:
+        line = sys.stdin.readline()
+        try:
+            return digits(line)
+        except click.UsageError:
+            raise click.ClickException(wrong) from None
+    return click.prompt(
+        _("PIN (%(n)s digits)", n=PIN_LENGTH),
+        hide_input=True,
+        confirmation_prompt=_("Repeat the PIN"),
+        value_proc=digits,
+        err=True,
+    )
+
+
+@users.command("pin")
+@click.argument("name")
+@click.option("--clear", is_flag=True, help="Take the PIN away.")
+@click.option(
+    "--pin-stdin",
+    is_flag=True,
+    help="Read the PIN from the first line of standard input (for scripts).",
+)
+@click.pass_obj
+def users_pin(obj, name, clear, pin_stdin) -> None:
+    """Set the account's check-in PIN (6 digits, asked twice), or clear it.
+
+    The PIN opens activity check-in on a kiosk, and nothing else.
+    """
+    from points.errors import CornerError
+    from points.staff import get_staff, normalise_username, set_pin
+
+    db = obj.db()  # first: it sets the language of the messages below
+    if clear and pin_stdin:
+        raise click.UsageError(_("--clear takes no PIN"))
+    username = normalise_username(name)
+    staff = get_staff(db, username)
+    if staff is None:  # say so before asking for a PIN
+        raise CornerError("staff_unknown", username=username)
+    if clear:
+        if not staff.pin_stamp:
+            click.echo(_("%(name)s has no check-in PIN", name=staff.username))
+            return
+        set_pin(db, username=username, pin=None, actor=actor())
+        click.echo(_("Check-in PIN of %(name)s cleared", name=staff.username))
+        return
+    set_pin(db, username=username, pin=read_pin(pin_stdin), actor=actor())
+    click.echo(_("Check-in PIN set for %(name)s", name=staff.username))
+
+
 @users.command("deactivate")
 @click.argument("name")
 @click.pass_obj

@@ -187,11 +187,11 @@ def deduct(
     """Deduct points (反向鞭策); a deduction reason supplies the points and the reason text."""
     if category_id is not None:
         category = get_category(db, positive_int(category_id, "category"))
-        if category.kind != "deduction":
+        if category.kind != "deduction" or not category.active:  # a retired reason is gone
             raise CornerError("category_unknown", category=category_id)
         points = category.points if points is None else points
         detail = _reason(reason, required=False)
-        reason = f"{category.name}: {detail}" if detail else category.name
+        reason = f"{category.name}：{detail}" if detail else category.name
     return deduct_points(
         db,
         number=member_number,
@@ -216,13 +216,16 @@ class CheckinLine:
     operator: str
     created: str
     removal_reason: str | None
+    checked_out: str | None = None  # when the member left (check-out is optional)
+    checked_out_by: str | None = None
 
 
 def list_checkins(db: sqlite_utils.Database, activity_id: int) -> list[CheckinLine]:
     """The activity's check-ins, latest first (the check-in screen shows the last names)."""
     rows = db.execute(
         "SELECT k.id, m.number, m.name, k.method, k.status, k.operator, k.created,"
-        " k.removal_reason FROM checkins k JOIN members m ON m.id = k.member_id"
+        " k.removal_reason, k.checked_out, k.checked_out_by"
+        " FROM checkins k JOIN members m ON m.id = k.member_id"
         " WHERE k.activity_id = ? ORDER BY k.id DESC",
         [activity_id],
     )
@@ -241,13 +244,17 @@ class ScanLine:
     device: str | None
     request_id: str | None
     created: str
+    action: str = "in"  # 'in' (check-in) or 'out' (check-out)
+    member_name: str | None = None  # None when the number is nobody's (or no card was read)
 
 
 def scan_log(db: sqlite_utils.Database, activity_id: int) -> list[ScanLine]:
     """Every scan for the activity, accepted or refused, oldest first."""
     rows = db.execute(
-        "SELECT id, member_number, method, accepted, code, repeat, operator, device, request_id,"
-        " created FROM scan_log WHERE activity_id = ? ORDER BY id",
+        "SELECT s.id, s.member_number, s.method, s.accepted, s.code, s.repeat, s.operator,"
+        " s.device, s.request_id, s.created, s.action, m.name FROM scan_log s"
+        " LEFT JOIN members m ON m.number = s.member_number"
+        " WHERE s.activity_id = ? ORDER BY s.id",
         [activity_id],
     )
     return [
@@ -280,3 +287,25 @@ def activity_history(db: sqlite_utils.Database, number: str) -> list[HistoryLine
         [member.id],
     )
     return [HistoryLine(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class DeductionLine:
+    entry_id: int
+    member_number: str
+    member_name: str
+    points: int  # the points taken away (a positive number)
+    reason: str  # the deduction reason, with the note after a colon when one was given
+    actor: str
+    created: str
+
+
+def list_deductions(db: sqlite_utils.Database, activity_id: int) -> list[DeductionLine]:
+    """The deductions made for the activity, latest first."""
+    rows = db.execute(
+        "SELECT e.id, m.number, m.name, -e.delta, e.reason, e.actor, e.created"
+        " FROM points_entries e JOIN members m ON m.id = e.member_id"
+        " WHERE e.activity_id = ? AND e.kind = 'deduction' ORDER BY e.id DESC",
+        [activity_id],
+    )
+    return [DeductionLine(*row) for row in rows]

@@ -36,6 +36,10 @@ ORGANISER_ALLOWED = {
     "admin.activity_checkin",
     "admin.activity_approve",
     "admin.activity_remove",
+    "admin.activity_deduct",
+    # one's own check-in PIN (anyone else's is on the staff pages, for admins)
+    "admin.pin",
+    "admin.pin_clear",
 }
 
 

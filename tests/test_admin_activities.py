@@ -6,13 +6,16 @@ the tests look for read the same before and after a translation is touched.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from points.activities import get_activity, get_category, list_categories
-from points.activity_awards import list_checkins
+from points.activities import edit_category, get_activity, get_category, list_categories
+from points.activity_awards import list_checkins, scan_log
+from points.checkins import check_in, check_out
 from points.ledger import balance
 from tests.admin_support import Clock, admin_app, login, make_staff
-from tests.helpers import make_member
+from tests.helpers import make_member, rid
 
 
 @pytest.fixture
@@ -87,8 +90,12 @@ def test_create_refuses_a_missing_title(client, db):
 def test_award_on_check_in_and_a_second_check_in_is_refused(client, db):
     make_member(db)
     create(client, db, points="5")
+    assert 'id="open-checkin"' not in client.get("/admin/activities/1").text  # not open yet
     assert post(client, "/admin/activities/1/open").status_code == 302
     assert get_activity(db, 1).status == "open"
+    page = client.get("/admin/activities/1").text
+    assert 'id="open-checkin" href="/checkin/1"' in page  # the phone's check-in page
+    assert client.get("/checkin/1").status_code == 200  # the admin login opens it
     response = post(client, "/admin/activities/1/checkin", number="qz001")
     assert response.status_code == 302
     assert "张三 is checked in and got 5 points." in client.get(response.location).text
@@ -205,3 +212,182 @@ def test_admin_edits_and_adds_standards(client, db):
     )
     assert twice.status_code == 400
     assert "An activity category with this name already exists." in twice.text
+
+
+def test_the_activity_page_shows_every_scan_and_the_check_outs(client, db):
+    make_member(db)
+    make_member(db, "QZ002", "李四")
+    create(client, db)
+    post(client, "/admin/activities/1/open")
+    assert post(client, "/admin/activities/1/checkin", number="QZ001").status_code == 302
+    assert post(client, "/admin/activities/1/checkin", number="QZ001").status_code == 302  # resent
+    refused = client.post(
+        "/admin/activities/1/checkin", data={"number": "QZ001", "request_id": "admin-twice-01"}
+    )
+    assert refused.status_code == 400
+    scan = {"activity_id": 1, "operator": "li", "device": "kiosk:local"}
+    check_in(db, member_number="QZ002", method="qr", request_id="scan-qz002-in", **scan)
+    check_out(db, member_number="QZ001", method="qr", request_id="scan-qz001-out", **scan)
+    check_out(db, member_number="QZ404", method="manual", request_id="scan-qz404-out", **scan)
+
+    page = client.get("/admin/activities/1").text
+    assert '<strong id="checked-in">2</strong>' in page
+    assert '<strong id="checked-out">1</strong>' in page
+    checkins = {number: row_of(page, f'data-member="{number}"') for number in ("QZ001", "QZ002")}
+    assert re.search(r'class="checked-out">\d{4}-\d\d-\d\d \d\d:\d\d<', checkins["QZ001"])
+    assert 'class="checked-out"></td>' in checkins["QZ002"]
+
+    rows = [row_of(page, f'data-scan="{line.id}"') for line in scan_log(db, 1)][::-1]
+    assert [texts(row) for row in rows] == [
+        [
+            "QZ404",
+            "By hand",
+            "Check-out",
+            "✗ There is no member with this number.",
+            "kiosk:local",
+            "li",
+        ],
+        ["张三 QZ001", "QR card", "Check-out", "✓ Checked out", "kiosk:local", "li"],
+        ["李四 QZ002", "QR card", "Check-in", "✓ Checked in", "kiosk:local", "li"],
+        [
+            "张三 QZ001",
+            "By hand",
+            "Check-in",
+            "✗ Already checked in for this activity.",
+            "Admin page",
+            "wang",
+        ],
+        [
+            "张三 QZ001",
+            "By hand",
+            "Check-in",
+            "✓ Checked in Sent again: counted once",
+            "Admin page",
+            "wang",
+        ],
+        ["张三 QZ001", "By hand", "Check-in", "✓ Checked in", "Admin page", "wang"],
+    ]
+    assert page.index("Scan log") < page.index('data-scan="')
+    assert 'class="refused"' in rows[0] and 'class="accepted repeat"' in rows[4]
+
+
+def row_of(page: str, marker: str) -> str:
+    return page.split(marker, 1)[1].split("</tr>", 1)[0]
+
+
+def texts(row: str) -> list[str]:
+    """The cells of a scan log row as read, without its time."""
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)[1:]
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
+
+
+# ---- deductions with a reason -----------------------------------------------------------------
+
+
+def reason_id(db, name: str) -> int:
+    return next(c.id for c in list_categories(db, kind="deduction") if c.name == name)
+
+
+def deduct_form(db, number: str, reason: str | None, request_id: str, note: str = "") -> dict:
+    return {
+        "deduct-number": number,
+        "deduct-category": str(reason_id(db, reason)) if reason else "",
+        "deduct-note": note,
+        "deduct-request_id": request_id,
+    }
+
+
+def row_cells(row: str) -> list[str]:
+    """The cells of a table row as read."""
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
+
+
+def deductions(db):
+    return [row for row in ledger(db) if row[2] == "deduction"]
+
+
+def test_deduct_with_a_reason_for_the_activity_and_a_double_submit_deducts_once(client, db):
+    make_member(db, points=5)
+    create(client, db)
+    page = client.get("/admin/activities/1").text  # a planned activity takes deductions too
+    assert 'action="/admin/activities/1/deduct"' in page
+    assert "无故缺席活动 (2 points)" in page and "不文明行为 (3 points)" in page
+    assert "理论学习 (4 points)" not in page.split('id="deduct"', 1)[1].split("</form>")[0]
+    assert "No points deducted for this activity." in page
+
+    form = deduct_form(db, "qz001", "无故缺席活动", "admin-deduct-0001")
+    response = client.post("/admin/activities/1/deduct", data=form)
+    assert response.status_code == 302 and response.location == "/admin/activities/1"
+    assert "Deducted 2 points from 张三; balance 3." in client.get(response.location).text
+    assert client.post("/admin/activities/1/deduct", data=form).status_code == 302  # twice
+    assert balance(db, "QZ001") == 3
+    assert [row[1:] for row in deductions(db)] == [(-2, "deduction", "无故缺席活动", "wang", 1)]
+
+    noted = deduct_form(db, "QZ001", "迟到早退", "admin-deduct-0002", note="  迟到半小时 ")
+    assert client.post("/admin/activities/1/deduct", data=noted).status_code == 302
+    assert balance(db, "QZ001") == 2
+    assert deductions(db)[-1][1:] == (-1, "deduction", "迟到早退：迟到半小时", "wang", 1)
+
+    page = client.get("/admin/activities/1").text
+    rows = re.findall(r'<tr data-deduction="\d+">(.*?)</tr>', page, flags=re.S)
+    cells = [row_cells(row) for row in rows]
+    assert [row[:4] for row in cells] == [  # latest first; the last cell is the time
+        ["张三 QZ001", "迟到早退：迟到半小时", "-1", "wang"],
+        ["张三 QZ001", "无故缺席活动", "-2", "wang"],
+    ]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row[4]) for row in cells)
+
+
+def test_a_deduction_beyond_the_balance_or_without_a_reason_is_refused(client, db):
+    make_member(db, points=1)
+    create(client, db)
+    post(client, "/admin/activities/1/close")  # a closed activity still takes deductions
+    before = ledger(db)
+
+    too_much = client.post(
+        "/admin/activities/1/deduct", data=deduct_form(db, "QZ001", "不文明行为", "admin-ded-01")
+    )
+    assert too_much.status_code == 400
+    assert "张三 has only 1 points: 3 cannot be deducted." in too_much.text
+    assert 'id="deduct-number-error"' in too_much.text  # next to the member number
+    assert 'value="QZ001"' in too_much.text  # the form keeps what was typed
+
+    unknown = client.post(
+        "/admin/activities/1/deduct", data=deduct_form(db, "QZ999", "迟到早退", "admin-ded-02")
+    )
+    assert unknown.status_code == 400
+    assert "There is no member with this number." in unknown.text
+
+    no_reason = client.post(
+        "/admin/activities/1/deduct", data=deduct_form(db, "QZ001", None, "admin-ded-03")
+    )
+    assert no_reason.status_code == 400
+    assert 'id="deduct-category-error">Please choose a deduction reason.<' in no_reason.text
+
+    award_kind = {
+        **deduct_form(db, "QZ001", None, "admin-ded-04"),
+        "deduct-category": str(study(db).id),
+    }
+    wrong = client.post("/admin/activities/1/deduct", data=award_kind)
+    assert wrong.status_code == 400
+    assert "Please choose one of the deduction reasons." in wrong.text
+
+    retired = reason_id(db, "迟到早退")  # a reason no longer in use is not offered nor taken
+    edit_category(db, category_id=retired, points=1, active=False, request_id=rid(), actor="t")
+    old_reason = {**award_kind, "deduct-category": str(retired), "deduct-request_id": rid()}
+    refused = client.post("/admin/activities/1/deduct", data=old_reason)
+    assert refused.status_code == 400 and "迟到早退 (1 points)" not in refused.text
+    assert "Please choose one of the deduction reasons." in refused.text
+
+    assert ledger(db) == before and balance(db, "QZ001") == 1
+
+
+def test_an_organiser_may_deduct(app, db):
+    make_member(db, points=5)
+    client = client_for(app, "li")
+    create(client, db)
+    form = deduct_form(db, "QZ001", "无故缺席活动", "admin-deduct-li1", note="未请假")
+    assert client.post("/admin/activities/1/deduct", data=form).status_code == 302
+    assert deductions(db)[0][1:] == (-2, "deduction", "无故缺席活动：未请假", "li", 1)
+    assert balance(db, "QZ001") == 3

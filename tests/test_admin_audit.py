@@ -190,5 +190,6 @@ def test_organisers_keep_their_small_landing_page(app, db):
     client = app.test_client()
     login(client, "li")
     page = client.get("/admin/?lang=en").text
-    assert "Activities and check-in come here soon." in page and "<svg" not in page
+    assert "plan activities, open and close check-in" in page and "<svg" not in page
+    assert 'href="/admin/pin"' in page  # where an organiser sets their check-in PIN
     assert list_audit(db, action="login")[0].actor == "li"

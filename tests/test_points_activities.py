@@ -252,6 +252,24 @@ def test_manual_award_and_deduction_carry_activity_and_reason(db):
     assert check(db) == []
 
 
+def test_a_deduction_reason_adds_its_note_and_a_retired_one_is_refused(db):
+    make_member(db, points=10)
+    late = category_id(db, "迟到早退")
+    change = deduct(
+        db,
+        member_number="QZ001",
+        category_id=late,
+        reason="迟到半小时",
+        request_id=rid(),
+        actor="a",
+    )
+    assert (change.delta, activity_history(db, "QZ001")[0].reason) == (-1, "迟到早退：迟到半小时")
+    edit_category(db, category_id=late, points=1, active=False, request_id=rid(), actor="admin")
+    with pytest.raises(CornerError) as error:
+        deduct(db, member_number="QZ001", category_id=late, request_id=rid(), actor="a")
+    assert error.value.code == "category_unknown" and balance(db, "QZ001") == 9
+
+
 def test_a_manual_check_in_for_a_member_without_a_card(db):
     make_member(db, card=False)
     activity = make_activity(db)
