@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import queue
 from dataclasses import asdict
+from datetime import datetime
 
+from babel.dates import format_skeleton
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
 from cards.credentials import scan as scan_card
 from cards.nfc import ReaderStatus, normalise_uid
 from kiosk.app import current_instance, get_db, is_loopback, page_channel, page_corner
 from kiosk.readers import LOCAL
+from points.clock import now
 from points.errors import CornerError
 from points.goods import catalog as corner_catalog
 from points.kiosks import authenticate_kiosk, kiosk_is_active
+from points.records import RecentLine, recent_record
 from points.redemptions import redeem as redeem_goods
 from points.sessions import end_session
 
@@ -140,6 +144,51 @@ def redeem():
     result = asdict(redemption)
     balance = result.pop("balance")
     return jsonify({"redemption": result, "balance": balance})
+
+
+@blueprint.post("/kiosk/record")
+def record():
+    """The member's recent points record (积分记录本), newest first, for a live session."""
+    recent = recent_record(get_db(), session=_json_body().get("session"))
+    return jsonify(
+        {
+            "member": {"number": recent.member_number, "name": recent.member_name},
+            "balance": recent.balance,
+            "total": recent.total_lines,
+            "entries": [_record_entry(line) for line in recent.lines],
+        }
+    )
+
+
+def _day(moment: str) -> dict:
+    """An ISO date or timestamp as a date and its words in the page's language ("11月20日")."""
+    day = datetime.fromisoformat(moment).date()
+    skeleton = "MMMd" if day.year == now().year else "yMMMd"
+    return {
+        "date": day.isoformat(),
+        "date_text": format_skeleton(skeleton, day, locale=get_locale()),
+    }
+
+
+def _record_entry(line: RecentLine) -> dict:
+    activity = None
+    if line.activity_id is not None:
+        activity = {
+            "id": line.activity_id,
+            "title": line.activity_title,
+            "category": line.category,
+            **_day(line.activity_starts),
+        }
+    return {
+        "id": line.entry_id,
+        **_day(line.created),
+        "kind": line.kind,
+        "points": line.delta,
+        "balance": line.balance,
+        "reason": line.reason,
+        "goods": line.goods,
+        "activity": activity,
+    }
 
 
 @blueprint.post("/kiosk/logout")

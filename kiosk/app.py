@@ -63,10 +63,12 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
         return send_from_directory(instance.pictures, filename, max_age=3600)
 
     import admin
-    from kiosk import api, pages
+    from kiosk import api, checkin, pages
 
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    # before CSRFProtect: its picture-size hook must run before the CSRF check reads the body
+    app.register_blueprint(checkin.blueprint)
     admin.init_app(app)
     # every form and state-changing request needs a CSRF token, except the JSON API: the kiosk
     # page and the reader agents carry their own session and kiosk tokens, not a cookie alone

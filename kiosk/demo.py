@@ -1,19 +1,25 @@
-"""Demo data: a community, a branch, 25 members with varied balances, goods with pictures.
+"""Demo data: a community, a branch, 25 members with varied balances, goods with pictures,
+a past activity the first members attended, an open one to try check-in with, and an organiser
+whose check-in PIN is DEMO_PIN.
 
 Every change carries a fixed request id, so filling the same instance twice changes nothing.
 """
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from points.activities import close_activity, create_activity, list_categories, open_activity
+from points.checkins import check_in
 from points.goods import add_goods
 from points.ledger import award_points, deduct_points
 from points.member_cards import issue_qr_card
 from points.members import add_member
+from points.staff import add_staff, get_staff, set_pin
 
 COMMUNITY = "银枫社区"
 BRANCH = "退休干部第一党支部"
@@ -72,6 +78,9 @@ GOODS = [
     ("食用油", 25, 5, "#fdf0c8"),
 ]
 
+DEMO_ORGANISER = "demo"
+DEMO_PIN = "123456"  # shown on the demo cards page; a demo instance only
+
 
 def fill_demo(db, pictures: Path) -> None:
     """Fill an instance with the demo community; safe to run again."""
@@ -120,6 +129,57 @@ def fill_demo(db, pictures: Path) -> None:
             actor="demo",
             request_id=f"demo-goods-{index}",
         )
+    fill_demo_activities(db)
+
+
+def fill_demo_activities(db) -> None:
+    """A closed activity with awards (the kiosk's record shows it) and an open one, by a demo
+    organiser whose PIN opens check-in at the kiosk."""
+    if get_staff(db, DEMO_ORGANISER) is None:
+        # nobody needs this account's password: the demo organiser signs in with the PIN
+        add_staff(
+            db,
+            username=DEMO_ORGANISER,
+            password=secrets.token_urlsafe(16),
+            role="organiser",
+            actor="demo",
+        )
+    set_pin(db, username=DEMO_ORGANISER, pin=DEMO_PIN, actor="demo")
+    categories = {c.name: c.id for c in list_categories(db, kind="award")}
+    lecture = create_activity(
+        db,
+        title="十一月社区党课",
+        category_id=categories["理论学习"],
+        starts="2026-11-20T09:00",
+        place="社区活动室",
+        request_id="demo-activity-lecture",
+        actor=DEMO_ORGANISER,
+    )
+    if lecture.status == "planned":
+        open_activity(db, activity_id=lecture.id, request_id="demo-open-lecture", actor="demo")
+    for index in range(1, 9):
+        number = f"QZ{index:03d}"
+        check_in(
+            db,
+            activity_id=lecture.id,
+            member_number=number,
+            method="manual",
+            operator=DEMO_ORGANISER,
+            request_id=f"demo-checkin-lecture-{number}",
+            device="demo",
+        )
+    close_activity(db, activity_id=lecture.id, request_id="demo-close-lecture", actor="demo")
+    patrol = create_activity(
+        db,
+        title="秦灶河巡河",
+        category_id=categories["河道巡查"],
+        starts="2026-11-28T08:30",
+        place="秦灶河",
+        award_mode="on_close",
+        request_id="demo-activity-patrol",
+        actor=DEMO_ORGANISER,
+    )
+    open_activity(db, activity_id=patrol.id, request_id="demo-open-patrol", actor="demo")
 
 
 def cjk_font(size: int) -> ImageFont.ImageFont:

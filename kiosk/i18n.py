@@ -36,6 +36,19 @@ def kiosk_strings() -> dict[str, str]:
         "switch_question": gettext("Switch to %(n)s? The items chosen so far are dropped."),
         "reader_ready": gettext("✓ Card reader ready"),
         "reader_missing": gettext("Card reader disconnected — please use your QR card"),
+        # the member's points record; %(total)s is the number of pages
+        "record_opening": gettext("Opening your points record…"),
+        "record_kind_award": gettext("Points awarded"),
+        "record_kind_deduction": gettext("Points deducted"),
+        "record_kind_redemption": gettext("Goods redeemed"),
+        "record_kind_reversal": gettext("Exchange cancelled, points given back"),
+        "record_kind_correction": gettext("Points corrected"),
+        "record_kind_other": gettext("Points changed"),
+        "record_kind_reason": gettext("%(kind)s: %(reason)s"),
+        "record_balance_after": gettext("Balance after: %(n)s points"),
+        "record_page": gettext("Page %(n)s of %(total)s"),
+        "record_newest_first": gettext("Newest at the top."),
+        "record_older_note": gettext("Older ones: ask the staff."),
     }
     strings.update({f"error_{code}": gettext(message) for code, message in MESSAGES.items()})
     return strings

@@ -17,6 +17,7 @@ from flask_babel import get_locale
 from cards.qr import qr_png
 from cards.token import make_token
 from kiosk.app import current_instance, get_db
+from kiosk.demo import DEMO_PIN
 from kiosk.i18n import kiosk_strings
 from points.errors import CornerError
 from points.kiosks import authenticate_kiosk
@@ -72,7 +73,9 @@ def demo_cards():
         if card is not None and member.status == "active":
             token = make_token(secret, member_number=member.number, serial=card.id)
             cards.append({"member": member, "token": token})
-    return render_template("kiosk/demo_cards.html", cards=cards, language=str(get_locale()))
+    return render_template(
+        "kiosk/demo_cards.html", cards=cards, language=str(get_locale()), demo_pin=DEMO_PIN
+    )
 
 
 @blueprint.get("/demo-cards/<number>.png")

@@ -4,6 +4,11 @@ A channel is a kiosk: "local" for pages opened on this machine (fed by this serv
 service), or a kiosk's name for a page bound to that kiosk (fed by its remote reader agent).
 A tap opens a session through the same core path as a QR scan and pushes the result to the
 channel's pages only.
+
+A check-in page subscribes in check-in mode (an activity, an operator, in or out): while one
+listens on a channel, a tap there checks the member in to that activity instead of opening a
+kiosk session. Every check-in outcome of an activity, from a tap or from any page's scan, is
+also sent to all of that activity's check-in pages, so two phones show the same count.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import asdict, dataclass
 
-from cards.credentials import scan
+from cards.credentials import check_in_credential, scan
 from cards.nfc import NFC_PREFIX, CardEvent, ReaderService, ReaderStatus
+from points.checkins import activity_board
 from points.db import connect
 from points.errors import CornerError
 
@@ -25,6 +32,15 @@ LOCAL = "local"
 # a remote agent repeats its status this often; silence for STALE_AFTER means it is gone
 AGENT_HEARTBEAT_SECONDS = 20
 STALE_AFTER_SECONDS = 3 * AGENT_HEARTBEAT_SECONDS
+
+
+@dataclass(frozen=True)
+class CheckinMode:
+    """A check-in page's subscription: taps on its channel check members in (or out)."""
+
+    activity_id: int
+    operator: str
+    action: str = "in"
 
 
 @dataclass
@@ -41,21 +57,29 @@ class CardHub:
         self.secret = secret
         self._lock = threading.Lock()
         self._subscribers: dict[str, list[queue.Queue]] = {}
+        # check-in pages: their mode and channel, in the order they subscribed
+        self._checkin: dict[queue.Queue, tuple[str | None, CheckinMode]] = {}
         self._status: dict[str, _ChannelStatus] = {}
         self.last_unknown_uid: dict[str, str] = {}
 
     # -- subscribers --------------------------------------------------------------------------
-    def subscribe(self, channel: str) -> queue.Queue:
+    def subscribe(self, channel: str | None, *, checkin: CheckinMode | None = None) -> queue.Queue:
+        """A page's queue of events. A check-in page may have no channel (a phone): it then
+        hears its activity's check-ins but no card taps."""
         events: queue.Queue = queue.Queue(maxsize=100)
         with self._lock:
-            self._subscribers.setdefault(channel, []).append(events)
+            if channel is not None:
+                self._subscribers.setdefault(channel, []).append(events)
+            if checkin is not None:
+                self._checkin[events] = (channel, checkin)
         return events
 
-    def unsubscribe(self, channel: str, events: queue.Queue) -> None:
+    def unsubscribe(self, channel: str | None, events: queue.Queue) -> None:
         with self._lock:
             listeners = self._subscribers.get(channel, [])
             if events in listeners:
                 listeners.remove(events)
+            self._checkin.pop(events, None)
 
     def subscribers(self, channel: str) -> int:
         with self._lock:
@@ -99,6 +123,9 @@ class CardHub:
         if not self.subscribers(channel):
             log.info("card %s tapped on %s, but no kiosk page is open there", uid, channel)
             return 0
+        mode = self._checkin_mode(channel)
+        if mode is not None:
+            return self._check_in_tap(channel, mode, uid)
         db = connect(self.instance.database, migrate=False)
         try:
             session = scan(
@@ -129,6 +156,83 @@ class CardHub:
                 "reader_event_at": event_at,
             },
         )
+
+    # -- check-in -------------------------------------------------------------------------------
+    def _checkin_mode(self, channel: str) -> CheckinMode | None:
+        """The mode of the check-in page that opened last on this channel, if any.
+
+        One tap is one check-in: with two check-in pages on one kiosk, the newer one decides.
+        """
+        with self._lock:
+            modes = [mode for where, mode in self._checkin.values() if where == channel]
+        return modes[-1] if modes else None
+
+    def _check_in_tap(self, channel: str, mode: CheckinMode, uid: str) -> int:
+        """Check the card's member in (a tap from a trusted reader) and tell the pages."""
+        db = connect(self.instance.database, migrate=False)
+        try:
+            outcome = check_in_credential(
+                db,
+                self.secret,
+                activity_id=mode.activity_id,
+                credential=NFC_PREFIX + uid,
+                operator=mode.operator,
+                request_id=f"tap-{uuid.uuid4().hex}",  # each tap is a new attempt
+                device=f"kiosk:{channel}",
+                trusted_nfc=True,
+                action=mode.action,
+            )
+            if outcome.code == "card_unknown":
+                self.last_unknown_uid[channel] = uid  # for staff binding the card
+            return self.announce(db, mode.activity_id, [outcome], channel=channel)
+        finally:
+            db.close()
+
+    def announce(self, db, activity_id: int, outcomes: list, *, channel: str | None = None) -> int:
+        """Send check-in outcomes and the fresh count to every check-in page of the activity.
+
+        ``channel``: the kiosk whose tap this was; its pages show the outcome as their own
+        scan (``mine``), the others only update the count and the last names.
+        """
+        with self._lock:
+            pages = [
+                (events, where)
+                for events, (where, mode) in self._checkin.items()
+                if mode.activity_id == activity_id
+            ]
+        if not pages or not outcomes:
+            return 0
+        board = activity_board(db, activity_id)
+        event = {
+            "type": "checkin",
+            "outcomes": [asdict(outcome) for outcome in outcomes],
+            "board": board_dict(board),
+        }
+        for events, where in pages:
+            try:
+                events.put_nowait({**event, "mine": channel is not None and where == channel})
+            except queue.Full:  # a page that stopped reading; it reloads the board on reconnect
+                pass
+        return len(pages)
+
+
+def board_dict(board) -> dict:
+    """The running count and the last names scanned, as a check-in page draws them."""
+    return {
+        "activity_id": board.activity.id,
+        "status": board.activity.status,
+        "checked_in": board.checked_in,
+        "checked_out": board.checked_out,
+        "last": [
+            {
+                "name": line.member_name,
+                "number": line.member_number,
+                "action": line.action,
+                "created": line.created,
+            }
+            for line in board.last
+        ],
+    }
 
 
 def start_local_reader(hub: CardHub) -> ReaderService:

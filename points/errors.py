@@ -38,6 +38,7 @@ MESSAGES: dict[str, str] = {
     "redemption_unknown": N_("There is no such redemption."),
     "already_reversed": N_("This redemption has already been reversed."),
     "login_failed": N_("The user name or the password is wrong."),
+    "login_required": N_("Your login has ended. Please log in again to go on."),
     "login_locked": N_("Too many failed logins. Please wait a few minutes and try again."),
     "staff_exists": N_("A staff account with this name already exists."),
     "staff_unknown": N_("There is no staff account with this name."),

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from points.activity_awards import activity_history
 from points.members import Member, get_member
+from points.sessions import live_session
 
 
 @dataclass(frozen=True)
@@ -45,3 +47,71 @@ def points_record(db: sqlite_utils.Database, number: str) -> PointsRecord:
     awarded = sum(line.delta for line in lines if line.kind == "award")
     spent = -sum(line.delta for line in lines if line.kind in ("redemption", "reversal"))
     return PointsRecord(member, lines, awarded, spent)
+
+
+# ---- the member's own view at the kiosk ------------------------------------------------------
+
+RECENT_LINES = 20
+
+
+@dataclass(frozen=True)
+class RecentLine:
+    entry_id: int
+    created: str
+    kind: str  # 'award', 'deduction', 'redemption', 'reversal'
+    delta: int
+    balance: int  # the balance after this row
+    reason: str | None
+    goods: str | None  # for a redemption or its reversal
+    activity_id: int | None  # the activity behind an award or a deduction, when there is one
+    activity_title: str | None
+    category: str | None
+    activity_starts: str | None
+
+
+@dataclass(frozen=True)
+class RecentRecord:
+    member_number: str
+    member_name: str
+    balance: int
+    lines: tuple[RecentLine, ...]  # newest first
+    total_lines: int  # how many rows the whole record has
+
+
+def recent_record(
+    db: sqlite_utils.Database, *, session: object, last: int = RECENT_LINES
+) -> RecentRecord:
+    """The last rows of a live kiosk session's member record, newest first, each with its activity.
+
+    An expired or ended session is ``session_expired``; a card revoked or a member deactivated
+    since the scan stops it too, as at spending.
+    """
+    live = live_session(db, session)
+    record = points_record(db, live.member_number)
+    # read after the record, so every award or deduction in it is here (a later one is ignored)
+    behind = {line.entry_id: line for line in activity_history(db, live.member_number)}
+    lines = []
+    for line in reversed(record.lines[-last:] if last > 0 else ()):
+        history = behind.get(line.entry_id)
+        lines.append(
+            RecentLine(
+                entry_id=line.entry_id,
+                created=line.created,
+                kind=line.kind,
+                delta=line.delta,
+                balance=line.balance,
+                reason=line.reason,
+                goods=line.goods,
+                activity_id=history.activity_id if history else None,
+                activity_title=history.activity_title if history else None,
+                category=history.category if history else None,
+                activity_starts=history.starts if history else None,
+            )
+        )
+    return RecentRecord(
+        member_number=live.member_number,
+        member_name=live.member_name,
+        balance=record.lines[-1].balance if record.lines else 0,
+        lines=tuple(lines),
+        total_lines=len(record.lines),
+    )

@@ -4,10 +4,13 @@ import subprocess
 
 import pytest
 
+from kiosk.demo import DEMO_PIN
+from points.activities import list_activities
 from points.check import check
 from points.db import connect
 from points.goods import catalog
 from points.members import get_member
+from points.staff import authenticate_pin
 from tests.conftest import corner_command
 
 
@@ -128,6 +131,12 @@ def test_demo_fills_once_and_refuses_real_data(tmp_path):
     assert ("拖鞋", 10) in goods and ("鸡蛋", 5) in goods and len(goods) == 10
     assert [item.name for item in catalog(db) if item.stock == 0] == ["洗洁精"]
     assert len({row[0] for row in db.execute("SELECT balance FROM members")}) > 10
+    # a past activity with its awards, an open one to try check-in, an organiser with a PIN
+    activities = {a.title: a for a in list_activities(db)}
+    assert activities["十一月社区党课"].status == "closed"
+    assert activities["十一月社区党课"].checked_in == 8
+    assert activities["秦灶河巡河"].status == "open"
+    assert authenticate_pin(db, pin=DEMO_PIN, device="test").username == "demo"
     assert check(db) == []
     real = tmp_path / "real"
     corner(real, "init")

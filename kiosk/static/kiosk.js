@@ -10,6 +10,10 @@
   const state = { session: null, member: null, balance: 0, allowances: {}, goods: [], cart: new Map(), requestId: null };
 
   function fill(text, n) { return text.replace("%(n)s", String(n)); }
+  // a sentence with several named parts: fillAll(T.x, {n: 1, total: 5})
+  function fillAll(text, values) {
+    return text.replace(/%\((\w+)\)s/g, (whole, key) => (key in values ? String(values[key]) : whole));
+  }
   function apiUrl(path) { return path + "?lang=" + encodeURIComponent(config.language); }
 
   async function api(method, path, body) {
@@ -33,7 +37,7 @@
   }
 
   // ---- screens ----
-  const screens = ["start", "member", "confirm", "receipt"];
+  const screens = ["start", "member", "confirm", "receipt", "record"];
   function show(name) {
     for (const screen of screens) $("screen-" + screen).hidden = screen !== name;
     // languages only before a card is scanned; who is here and their points after it
@@ -385,6 +389,112 @@
   $("finish").addEventListener("click", () => forget());
   $("error-ok").addEventListener("click", () => { $("error").hidden = true; });
 
+  // ---- the member's points record: what each award was for, a few lines a page ----
+  const record = { entries: [], total: 0, page: 0, perPage: 4 };
+
+  function recordWhat(entry) {
+    // the kind in plain words, and what it was for: the activity, the goods or the reason
+    let kind = T["record_kind_" + entry.kind] || T.record_kind_other;
+    let detail = entry.reason || "";
+    if (entry.activity) {
+      const when = entry.activity.date === entry.date ? "" : entry.activity.date_text + " ";
+      detail = [entry.activity.category, when + entry.activity.title].filter(Boolean).join(" · ");
+      if (entry.reason && entry.reason !== entry.activity.title) {
+        kind = fillAll(T.record_kind_reason, { kind: kind, reason: entry.reason });
+      }
+    } else if (entry.goods) {
+      detail = entry.goods;
+    }
+    return { kind: kind, detail: detail };
+  }
+
+  function recordLine(entry) {
+    const what = recordWhat(entry);
+    const gain = entry.points > 0;
+    const li = element("li", "record-line " + (gain ? "gain" : "loss"));
+    li.dataset.kind = entry.kind;
+    const text = element("span", "record-what");
+    text.append(element("span", "record-kind", what.kind), element("span", "record-detail", what.detail));
+    const points = element("span", "record-points");
+    points.append(
+      element("span", "record-delta", fill(T.points, (gain ? "+" : "−") + Math.abs(entry.points))),
+      element("span", "record-after", fill(T.record_balance_after, entry.balance)));
+    li.append(element("span", "record-date", entry.date_text), text, points);
+    return li;
+  }
+
+  // how to read it, and (when there are more lines than these) who has the older ones
+  function recordHint() {
+    const hint = record.entries.length ? [T.record_newest_first] : [];
+    if (record.total > record.entries.length) hint.push(T.record_older_note);
+    $("record-hint").textContent = hint.join(" ");
+  }
+
+  function renderRecord() {
+    const items = record.entries.map(recordLine);
+    const pages = Math.max(1, Math.ceil(items.length / record.perPage));
+    record.page = Math.min(Math.max(record.page, 0), pages - 1);
+    const start = record.page * record.perPage;
+    $("record-lines").replaceChildren(...items.slice(start, start + record.perPage));
+    $("record-empty").hidden = record.entries.length > 0;
+    const paged = pages > 1;
+    $("record-page").hidden = !paged;
+    $("record-page").textContent = fillAll(T.record_page, { n: record.page + 1, total: pages });
+    $("record-newer").hidden = !paged;
+    $("record-older").hidden = !paged;
+    $("record-newer").disabled = record.page === 0;
+    $("record-older").disabled = record.page === pages - 1;
+  }
+
+  // as many lines a page as the screen holds (each line has a fixed height in kiosk.css)
+  function linesPerPage() {
+    const list = $("record-lines");
+    const style = getComputedStyle(list);
+    const line = parseFloat(style.getPropertyValue("--line-height")) || 104;
+    const gap = parseFloat(style.rowGap) || 0;
+    return Math.max(1, Math.floor((list.clientHeight + gap) / (line + gap)));
+  }
+
+  let openingRecord = false;
+  $("open-record").addEventListener("click", async () => {
+    if (openingRecord || !state.session) return;
+    openingRecord = true;
+    const session = state.session;
+    showBusy(T.record_opening);
+    try {
+      const data = await api("POST", "/api/kiosk/record", { session: session });
+      // another card or the idle timeout took over meanwhile: this record is not theirs
+      if (state.session !== session) return;
+      state.balance = data.balance;
+      $("balance").textContent = String(state.balance);
+      record.entries = data.entries;
+      record.total = data.total;
+      record.page = 0;
+      hideBusy();
+      recordHint();
+      show("record");
+      record.perPage = linesPerPage();  // once the hint above the lines has its height
+      renderRecord();
+    } catch (error) {
+      if (state.session !== session) return;
+      if (error.code === "session_expired" || error.code === "card_revoked" || error.code === "member_inactive") {
+        forget();
+      }
+      showError(error);
+    } finally {
+      openingRecord = false;
+    }
+  });
+  $("record-newer").addEventListener("click", () => { record.page -= 1; renderRecord(); });
+  $("record-older").addEventListener("click", () => { record.page += 1; renderRecord(); });
+  $("record-back").addEventListener("click", () => {
+    record.entries = [];
+    $("record-lines").replaceChildren();
+    updateGoods();  // the balance may have grown since the scan
+    renderCart();
+    show("member");
+  });
+
   // ---- forgetting the member ----
   function endSession(token) {
     if (!token) return;
@@ -407,9 +517,15 @@
     $("member-number").textContent = "";
     $("balance").textContent = "";
     // nothing of this member stays in the page for the next person to see
-    for (const id of ["goods", "cart-lines", "confirm-lines", "receipt-lines"]) $(id).replaceChildren();
+    for (const id of ["goods", "cart-lines", "confirm-lines", "receipt-lines", "record-lines"]) {
+      $(id).replaceChildren();
+    }
+    record.entries = [];
+    record.total = 0;
     for (const id of ["confirm-total", "confirm-after", "receipt-number", "receipt-total",
-      "receipt-balance", "cart-total", "cart-after"]) $(id).textContent = "";
+      "receipt-balance", "cart-total", "cart-after", "record-page", "record-hint"]) {
+      $(id).textContent = "";
+    }
     $("idle").hidden = true;
     hideBusy();
     if (config.language !== config.default_language) {
