@@ -206,21 +206,16 @@ def _sse(event: dict) -> str:
     return f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
 
 
-@blueprint.get("/kiosk/events")
-def events():
-    """The page's stream of card taps and reader status (one waitress thread per open page)."""
-    channel = page_channel()
-    if channel is None or (channel != LOCAL and not kiosk_is_active(get_db(), channel)):
-        raise CornerError("kiosk_unauthorized")
-    hub = current_app.extensions["card_hub"]
-    subscription = hub.subscribe(channel)
-    status = hub.status(channel)
+def event_stream(hub, channel: str | None, subscription: queue.Queue, first: list[dict]):
+    """A page's server-sent events: ``first``, then the hub's events as they come (one waitress
+    thread per open page), a keep-alive between; the subscription ends with the page."""
 
     @stream_with_context
     def stream():
         try:
             yield "retry: 2000\n\n"
-            yield _sse({"type": "status", **status.as_dict()})
+            for event in first:
+                yield _sse(event)
             while True:
                 try:
                     event = subscription.get(timeout=KEEPALIVE_SECONDS)
@@ -233,6 +228,18 @@ def events():
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return Response(stream(), mimetype="text/event-stream", headers=headers)
+
+
+@blueprint.get("/kiosk/events")
+def events():
+    """The page's stream of card taps and reader status."""
+    channel = page_channel()
+    if channel is None or (channel != LOCAL and not kiosk_is_active(get_db(), channel)):
+        raise CornerError("kiosk_unauthorized")
+    hub = current_app.extensions["card_hub"]
+    subscription = hub.subscribe(channel)
+    status = hub.status(channel)
+    return event_stream(hub, channel, subscription, [{"type": "status", **status.as_dict()}])
 
 
 @blueprint.get("/kiosk/status")

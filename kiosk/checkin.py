@@ -11,13 +11,10 @@ Views parse, call one core function and answer; the rules live in points/ and ca
 
 from __future__ import annotations
 
-import json
-import queue
 from dataclasses import asdict
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     g,
@@ -26,7 +23,6 @@ from flask import (
     render_template,
     request,
     session,
-    stream_with_context,
     url_for,
 )
 from flask_babel import get_locale, gettext
@@ -36,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from admin import current_staff
 from cards.credentials import check_in_credential, check_in_credentials
 from cards.decode import decode_qr
-from kiosk.api import KEEPALIVE_SECONDS, error_response
+from kiosk.api import error_response, event_stream
 from kiosk.app import current_instance, get_db, page_channel
 from kiosk.readers import LOCAL, CheckinMode, board_dict
 from points.activities import get_activity, list_activities
@@ -326,10 +322,6 @@ def board(activity_id: int):
     return jsonify(answer)
 
 
-def _sse(event: dict) -> str:
-    return f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
-
-
 @blueprint.get("/<int:activity_id>/events")
 def events(activity_id: int):
     """Card taps on this page's kiosk, checked in by the hub, and every check-in of the activity.
@@ -344,26 +336,8 @@ def events(activity_id: int):
     hub = _hub()
     mode = CheckinMode(activity_id, g.checkin_staff.username, action)
     subscription = hub.subscribe(channel, checkin=mode)
-    status = hub.status(channel) if channel else None
-
-    @stream_with_context
-    def stream():
-        try:
-            yield "retry: 2000\n\n"
-            if status is not None:
-                yield _sse({"type": "status", **status.as_dict()})
-            while True:
-                try:
-                    event = subscription.get(timeout=KEEPALIVE_SECONDS)
-                except queue.Empty:
-                    yield ": keep-alive\n\n"
-                    continue
-                yield _sse(event)
-        finally:
-            hub.unsubscribe(channel, subscription)
-
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return Response(stream(), mimetype="text/event-stream", headers=headers)
+    first = [{"type": "status", **hub.status(channel).as_dict()}] if channel else []
+    return event_stream(hub, channel, subscription, first)
 
 
 # -- the page's words ------------------------------------------------------------------------------

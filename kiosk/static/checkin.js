@@ -387,26 +387,11 @@
   }
   window.checkinScan = scan;  // for tests and the camera
 
-  // USB scanner: keystrokes and Enter anywhere but in the number field
-  let buffer = "";
-  let lastKey = 0;
-  document.addEventListener("keydown", (event) => {
-    if (event.target.closest && event.target.closest("input, textarea, select")) return;
+  // USB scanner: keystrokes and Enter anywhere but in the number field or the leave keypad
+  CornerScanner.listen(scan, (event) => {
+    if (event.target.closest && event.target.closest("input, textarea, select")) return true;
     const dialog = $("leave-dialog");
-    if (dialog && !dialog.hidden) return;  // the keypad is in use
-    const now = Date.now();
-    if (now - lastKey > 1000) buffer = "";  // a human's stray key press, not a scanner burst
-    lastKey = now;
-    if (event.key === "Enter") {
-      const text = buffer.trim();
-      buffer = "";
-      if (text.length >= 8) { event.preventDefault(); scan(text); }
-      return;
-    }
-    if (event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
-      buffer += event.key;
-      event.preventDefault();
-    }
+    return Boolean(dialog && !dialog.hidden);
   });
 
   $("number-form").addEventListener("submit", (event) => {

@@ -160,20 +160,7 @@
     window.kioskEvents = source;  // for tests: readyState tells whether taps can arrive
   }
 
-  let buffer = "";
-  let lastKey = 0;
-  document.addEventListener("keydown", (event) => {
-    const now = Date.now();
-    if (now - lastKey > 1000) buffer = "";  // a human's stray key press, not a scanner burst
-    lastKey = now;
-    if (event.key === "Enter") {
-      const text = buffer.trim();
-      buffer = "";
-      if (text.length >= 8) { event.preventDefault(); scan(text); }
-      return;
-    }
-    if (event.key.length === 1) { buffer += event.key; event.preventDefault(); }
-  });
+  CornerScanner.listen(scan);
 
   // ---- member screen ----
   function goodsById(id) { return state.goods.find((item) => item.id === id); }
