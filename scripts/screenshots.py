@@ -1,7 +1,8 @@
 """Regenerate the README's screenshots from a demo instance: .venv/bin/python scripts/screenshots.py
 
-Starts a real `corner serve` on a fresh demo instance, walks one member through an exchange in
-Debian's Chromium at 1280 x 800, and writes docs/screenshots/kiosk-*.png.
+Starts a real `corner serve` on a fresh demo instance, walks one member through an exchange and
+their points record in Debian's Chromium at 1280 x 800, then the demo organiser through check-in
+on the kiosk and on a phone-sized screen, and writes docs/screenshots/kiosk-*.png and checkin-*.png.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kiosk.demo import fill_demo  # noqa: E402
+from kiosk.demo import DEMO_PIN, fill_demo  # noqa: E402
 from kiosk.instance import init_instance  # noqa: E402
 from points.db import connect  # noqa: E402
 from tests.conftest import Server  # noqa: E402
@@ -51,10 +52,41 @@ def main() -> None:
                 page.tap("#confirm")
                 page.wait_for_function("document.body.dataset.screen === 'receipt'")
                 page.screenshot(path=OUT / "kiosk-receipt.png")
+                page.tap("#again")
+                page.tap("#open-record")
+                page.wait_for_selector("#record-lines li")
+                page.screenshot(path=OUT / "kiosk-record.png")
+                page.tap("#finish")
+                page.wait_for_function("document.body.dataset.screen === 'start'")
+                check_in(page, db, instance, server.url)
+                phone = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True)
+                check_in(phone, db, instance, server.url, suffix="-phone")
                 browser.close()
         finally:
             server.stop()
             db.close()
+
+
+def check_in(page, db, instance, url: str, suffix: str = "") -> None:
+    """The demo organiser's PIN, the open activity, a card, the same card again."""
+    page.goto(url + "/kiosk")
+    page.tap("#staff-link")
+    page.wait_for_selector("#pin-keypad")
+    if not suffix:
+        page.screenshot(path=OUT / "checkin-pin.png")
+    for digit in DEMO_PIN:
+        page.tap(f"#pin-keypad [data-digit='{digit}']")
+    page.locator(".activity-choice", has_text="秦灶河巡河").tap()
+    page.wait_for_function("window.checkinEvents && window.checkinEvents.readyState === 1")
+    for number in ("QZ002", "QZ003", "QZ003"):
+        page.evaluate("document.getElementById('result').dataset.state = 'waiting'")
+        page.keyboard.type(card_token(instance, db, number))
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#result:not([data-state='waiting'])")
+        if number == "QZ002" or suffix:
+            continue
+        page.screenshot(path=OUT / "checkin-accepted.png")
+    page.screenshot(path=OUT / f"checkin-duplicate{suffix}.png", full_page=bool(suffix))
 
 
 if __name__ == "__main__":
