@@ -83,6 +83,7 @@ def check_in(page, db, instance, url: str, suffix: str = "") -> None:
         page.keyboard.type(card_token(instance, db, number))
         page.keyboard.press("Enter")
         page.wait_for_selector("#result:not([data-state='waiting'])")
+        page.wait_for_timeout(500)  # the answer's short entrance animation
         if number == "QZ002" or suffix:
             continue
         page.screenshot(path=OUT / "checkin-accepted.png")
