@@ -27,8 +27,12 @@ class LoginForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after logging in: an admin page of this site, never another site."""
-    if target and target.startswith("/admin") and not target.startswith("/admin/login"):
+    """Where to go after logging in: an admin or check-in page of this site, never elsewhere."""
+    if (
+        target
+        and target.startswith(("/admin", "/checkin"))
+        and not target.startswith("/admin/login")
+    ):
         if "//" not in target and "\\" not in target:
             return target
     return url_for("admin.home")

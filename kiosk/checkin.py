@@ -29,7 +29,7 @@ from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
 
-from admin import current_staff
+from admin import current_staff, end_login
 from cards.credentials import check_in_credential, check_in_credentials
 from cards.decode import decode_qr
 from kiosk.api import error_response, event_stream
@@ -183,6 +183,7 @@ def _render(template: str, **values):
         lang_query=_language(),
         pin_length=PIN_LENGTH,
         strings=checkin_strings(),
+        on_kiosk=kiosk_channel() is not None,
         **values,
     )
 
@@ -247,7 +248,11 @@ def pin_login():
 def leave():
     """Back to the kiosk after an organiser's PIN; a password login goes back to the admin."""
     if g.checkin_mode == "login":
-        return jsonify({"ok": True, "next": url_for("admin.activities")})
+        if kiosk_channel() is None:
+            return jsonify({"ok": True, "next": url_for("admin.activities")})
+        # a kiosk is left to the members: a password login there ends with check-in
+        end_login()
+        return jsonify({"ok": True, "next": url_for("kiosk.start")})
     authenticate_pin(get_db(), pin=_body().get("pin"), device=_device())
     end_pin_login()
     return jsonify({"ok": True, "next": url_for("kiosk.start")})

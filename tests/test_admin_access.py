@@ -139,6 +139,12 @@ def test_next_after_login_stays_on_this_site(admin, db):
     client.post("/admin/logout")
     response = client.post("/admin/login?next=/admin/members?q=zs", data=credentials)
     assert response.location == "/admin/members?q=zs"
+    client.post("/admin/logout")  # the check-in page sends its organisers here and back
+    response = client.post("/admin/login?next=/checkin/3", data=credentials)
+    assert response.location == "/checkin/3"
+    client.post("/admin/logout")
+    response = client.post("/admin/login?next=/kiosk", data=credentials)
+    assert response.location == "/admin/"
 
 
 # -- CSRF --------------------------------------------------------------------------------------

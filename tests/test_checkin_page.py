@@ -167,6 +167,21 @@ def test_password_login_may_check_in_and_leaves_to_the_admin(app, activity, db, 
     assert page.client.get(f"/checkin/{activity.id}/board").status_code == 200  # still logged in
 
 
+def test_a_password_login_on_the_kiosk_ends_with_check_in(app, activity):
+    """On the kiosk itself the next person is a member: no admin login may stay open there."""
+    page = Page(app)  # 127.0.0.1: the kiosk
+    login_page = page.client.get("/admin/login").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
+    page.client.post(
+        "/admin/login", data={"username": "li", "password": PASSWORD, "csrf_token": token}
+    )
+    html = page.refresh(f"/checkin/{activity.id}")
+    assert '<button type="button" class="button quiet" id="leave">' in html
+    assert page.post("/checkin/leave", {}).json["next"] == "/kiosk"
+    assert page.client.get("/admin/activities").status_code == 302  # to the login page
+    assert page.client.get(f"/checkin/{activity.id}/board").status_code == 401
+
+
 def test_a_changed_pin_or_a_deactivated_account_ends_the_pin_login(app, activity, db):
     page = Page(app)
     page.pin(ORGANISER_PIN)

@@ -109,7 +109,17 @@
   // ---- leaving check-in: a PIN page needs an organiser's PIN again ----
   function setUpLeaving(queuedCount) {
     const dialog = $("leave-dialog");
-    if (!dialog) return;  // a password login: "Finish" is a plain link back to the admin
+    if (!dialog) {
+      // a password login: "Finish" is a link back to the admin, or on a kiosk a button that
+      // ends the login, so that no admin page is left open to the next member
+      if ($("leave") && $("leave").tagName === "BUTTON") {
+        $("leave").addEventListener("click", async () => {
+          try { go((await call("POST", config.urls.leave, {})).next); }
+          catch (error) { $("leave").textContent = errorText(error); }  // say why, stay
+        });
+      }
+      return;
+    }
     const pad = keypad($("leave-keypad"), async (pin) => {
       const answer = await call("POST", config.urls.leave, { pin: pin });
       go(answer.next);

@@ -15,7 +15,7 @@ from points.activity_awards import list_checkins, scan_log
 from points.ledger import balance
 from points.member_cards import bind_nfc_card
 from points.staff import set_pin
-from tests.admin_support import make_staff
+from tests.admin_support import PASSWORD, make_staff
 from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, Kiosk, set_idle_seconds
 from tests.browser.test_kiosk_accessibility import AXE_OPTIONS, MEASURE
 from tests.fake_camera import write_y4m
@@ -140,6 +140,28 @@ def test_a_card_scanned_at_the_pin_keypad_is_no_pin_and_the_keypad_times_out(
     assert kiosk.page.locator("#pin-keypad .pin-error").is_hidden()
     kiosk.page.wait_for_url(f"{kiosk.url}/kiosk")  # nobody touched it: back to the start
     kiosk.wait_screen("start")
+
+
+def test_a_password_login_at_the_kiosk_ends_when_check_in_does(serve, open_kiosk, river, db):
+    """An organiser without a PIN logs in with the password on the kiosk; finishing check-in
+    logs them out, so the next member finds the kiosk, not the admin."""
+    activity, tokens = river
+    kiosk = open_kiosk(serve())
+    kiosk.tap("#staff-link")
+    kiosk.page.wait_for_selector("#pin-keypad")
+    kiosk.tap("a[href^='/admin/login']")
+    kiosk.page.fill("#username", "li")
+    kiosk.page.fill("#password", PASSWORD)
+    kiosk.page.press("#password", "Enter")
+    kiosk.tap(kiosk.page.locator(".activity-choice", has_text=activity.title))
+    kiosk.page.wait_for_function("window.checkinEvents && window.checkinEvents.readyState === 1")
+    assert "+4" in next_result(kiosk, "accepted", lambda: kiosk.scan(tokens["QZ001"]))
+    kiosk.tap("#leave")
+    kiosk.page.wait_for_url(f"{kiosk.url}/kiosk")
+    kiosk.wait_screen("start")
+    kiosk.page.goto(f"{kiosk.url}/admin/activities")
+    assert "/admin/login" in kiosk.page.url  # logged out
+    assert balance(db, "QZ001") == 4
 
 
 def test_offline_scans_wait_on_screen_and_are_sent_once_when_back(serve, open_kiosk, river, db):
