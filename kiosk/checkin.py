@@ -141,8 +141,8 @@ def http_error(error: HTTPException):
     """The JSON views answer JSON (too large, malformed, wrong method); the pages answer HTML."""
     if not _json_endpoint():
         return error
-    if error.code == 413:
-        return error_response("image_invalid", 413)
+    if error.code == 413 and request.endpoint == "checkin.decode":
+        return error_response("image_invalid", 413)  # a picture too large
     return error_response("invalid_request", error.code or 400)
 
 
