@@ -176,6 +176,7 @@ def init_app(app: Flask) -> None:
         records,
         redemptions,
         staff,
+        standards,
         stock,
     )
 

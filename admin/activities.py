@@ -1,7 +1,7 @@
-"""Activities: plan, open and close them, check members in by hand, approve or remove awards.
+"""Activities: plan, open and close them, check members in by hand, approve or remove awards,
+deduct points with a reason. Organisers run activities, so these views are ``organiser_allowed``.
 
-Organisers run activities, so these views are ``organiser_allowed``; the point standards
-(activity categories and deduction reasons) are for admins only.
+The point standards the activities draw on are in ``admin.standards`` (admins only).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     DateTimeLocalField,
     HiddenField,
     IntegerField,
@@ -31,10 +30,8 @@ from admin.goods import new_request_id, show_refusal, strip
 from kiosk.app import get_db
 from points.activities import (
     MAX_STANDARD_POINTS,
-    add_category,
     close_activity,
     create_activity,
-    edit_category,
     get_activity,
     list_activities,
     list_categories,
@@ -217,42 +214,6 @@ class DeductForm(FlaskForm):
         # only the reasons offered (the ones in use); the core refuses any other kind
         if field.data not in {value for value, _label in field.choices if value != ""}:
             raise ValidationError(gettext("Please choose one of the deduction reasons."))
-
-
-class CategoryForm(FlaskForm):
-    request_id = HiddenField(default=new_request_id)
-    points = IntegerField(
-        lazy_gettext("Points"),
-        validators=[
-            InputRequired(lazy_gettext("Please enter the points.")),
-            NumberRange(1, MAX_STANDARD_POINTS, POINTS_RANGE),
-        ],
-    )
-    active = BooleanField(lazy_gettext("In use"), default=True)
-
-
-class NewCategoryForm(FlaskForm):
-    request_id = HiddenField(default=new_request_id)
-    name = StringField(
-        lazy_gettext("Name"),
-        validators=[
-            DataRequired(lazy_gettext("Please enter a name.")),
-            Length(max=40, message=lazy_gettext("At most 40 characters.")),
-        ],
-        filters=[strip],
-    )
-    points = IntegerField(
-        lazy_gettext("Points"),
-        validators=[
-            InputRequired(lazy_gettext("Please enter the points.")),
-            NumberRange(1, MAX_STANDARD_POINTS, POINTS_RANGE),
-        ],
-    )
-    kind = SelectField(lazy_gettext("Kind"), default="award", validate_choice=True)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.kind.choices = list(KIND_LABELS.items())
 
 
 def activity_or_404(activity_id: int):
@@ -519,77 +480,3 @@ def _show_deduct_refusal(form: DeductForm, error: CornerError) -> None:
         form.note.errors = [gettext("At most 100 characters.")]
     else:
         show_refusal(form, error)
-
-
-# ---- point standards (admins only) ------------------------------------------------------------
-
-
-def _render_standards(new_form: NewCategoryForm | None = None, status: int = 200):
-    categories = list_categories(get_db(), include_inactive=True)
-    forms = {
-        category.id: CategoryForm(formdata=None, prefix=f"c{category.id}", obj=category)
-        for category in categories
-    }
-    return (
-        render_template(
-            "admin/activities/standards.html",
-            categories=categories,
-            forms=forms,
-            new_form=new_form or NewCategoryForm(formdata=None),
-            labels=LABELS,
-        ),
-        status,
-    )
-
-
-@blueprint.get("/standards")
-def standards():
-    return _render_standards()
-
-
-@blueprint.post("/standards")
-def standard_new():
-    form = NewCategoryForm()
-    if form.validate_on_submit():
-        try:
-            category = add_category(
-                get_db(),
-                name=form.name.data,
-                points=form.points.data,
-                kind=form.kind.data,
-                request_id=form.request_id.data,
-                actor=g.staff.username,
-            )
-        except CornerError as error:
-            show_refusal(form, error, {"category_exists": "name"})
-        else:
-            flash(gettext("Added %(name)s.", name=category.name))
-            return redirect(url_for("admin.standards"))
-    return _render_standards(form, 400)
-
-
-@blueprint.post("/standards/<int:category_id>")
-def standard_edit(category_id: int):
-    form = CategoryForm(prefix=f"c{category_id}")
-    if form.validate_on_submit():
-        try:
-            category = edit_category(
-                get_db(),
-                category_id=category_id,
-                points=form.points.data,
-                active=bool(form.active.data),
-                request_id=form.request_id.data,
-                actor=g.staff.username,
-            )
-        except CornerError as error:
-            if error.code == "category_unknown":
-                abort(404)
-            flash(gettext(MESSAGES[error.code]), "error")
-        else:
-            flash(gettext("Saved %(name)s", name=category.name))
-            return redirect(url_for("admin.standards"))
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-    return _render_standards(status=400)

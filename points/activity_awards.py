@@ -1,7 +1,7 @@
-"""Awards behind activities: approving pending check-ins, removals, manual awards, deductions.
+"""Awards behind activities: approving pending check-ins, removals, deductions with a reason.
 
-Also the read side: an activity's check-ins and scan log, and a member's activity history (which
-activity is behind each award or deduction) for the kiosk's points record.
+Also the read side: an activity's check-ins, scan log and deductions, and a member's awards and
+deductions with the activity behind each (from the points record).
 """
 
 from __future__ import annotations
@@ -14,13 +14,9 @@ import sqlite_utils
 from points.activities import get_activity, get_category
 from points.clock import timestamp
 from points.errors import CornerError
-from points.ledger import (
-    PointsChange,
-    add_points_entry,
-    award_points,
-    deduct_points,
-)
-from points.members import get_member, normalise_number
+from points.ledger import PointsChange, add_points_entry, deduct_points
+from points.members import normalise_number
+from points.records import RecordLine, points_record
 from points.requests import once
 from points.validate import positive_int
 
@@ -151,28 +147,6 @@ def remove_checkin(
     )
 
 
-def manual_award(
-    db: sqlite_utils.Database,
-    *,
-    member_number: str,
-    points: int,
-    reason: str,
-    request_id: str,
-    actor: str,
-    activity_id: int | None = None,
-) -> PointsChange:
-    """Award points by hand, with a reason and optionally the activity behind them."""
-    return award_points(
-        db,
-        number=member_number,
-        points=points,
-        reason=_reason(reason),
-        activity_id=activity_id,
-        request_id=request_id,
-        actor=actor,
-    )
-
-
 def deduct(
     db: sqlite_utils.Database,
     *,
@@ -263,30 +237,10 @@ def scan_log(db: sqlite_utils.Database, activity_id: int) -> list[ScanLine]:
     ]
 
 
-@dataclass(frozen=True)
-class HistoryLine:
-    entry_id: int
-    created: str
-    kind: str  # 'award' or 'deduction'
-    delta: int
-    reason: str | None
-    activity_id: int | None
-    activity_title: str | None
-    category: str | None
-    starts: str | None
-
-
-def activity_history(db: sqlite_utils.Database, number: str) -> list[HistoryLine]:
+def activity_history(db: sqlite_utils.Database, number: str) -> list[RecordLine]:
     """A member's awards and deductions, newest first, each with the activity behind it."""
-    member = get_member(db, number)
-    rows = db.execute(
-        "SELECT e.id, e.created, e.kind, e.delta, e.reason, a.id, a.title, c.name, a.starts"
-        " FROM points_entries e LEFT JOIN activities a ON a.id = e.activity_id"
-        " LEFT JOIN activity_categories c ON c.id = a.category_id"
-        " WHERE e.member_id = ? AND e.kind IN ('award', 'deduction') ORDER BY e.id DESC",
-        [member.id],
-    )
-    return [HistoryLine(*row) for row in rows]
+    lines = points_record(db, number).lines
+    return [line for line in reversed(lines) if line.kind in ("award", "deduction")]
 
 
 @dataclass(frozen=True)

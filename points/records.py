@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from points.activity_awards import activity_history
 from points.members import Member, get_member
 from points.sessions import live_session
 
@@ -22,6 +21,11 @@ class RecordLine:
     reason: str | None
     redemption_id: int | None
     goods: str | None  # for a redemption or its reversal: "拖鞋 ×1, 鸡蛋 ×1"
+    # the activity behind an award or a deduction, when there is one
+    activity_id: int | None = None
+    activity_title: str | None = None
+    category: str | None = None
+    activity_starts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,11 @@ def points_record(db: sqlite_utils.Database, number: str) -> PointsRecord:
         "SELECT e.id, e.created, e.quarter, e.kind, e.delta,"
         " sum(e.delta) OVER (ORDER BY e.id), e.reason, e.redemption_id,"
         " (SELECT group_concat(g.name || ' ×' || l.quantity, ', ') FROM redemption_lines l"
-        "  JOIN goods g ON g.id = l.goods_id WHERE l.redemption_id = e.redemption_id)"
-        " FROM points_entries e WHERE e.member_id = ? ORDER BY e.id",
+        "  JOIN goods g ON g.id = l.goods_id WHERE l.redemption_id = e.redemption_id),"
+        " a.id, a.title, c.name, a.starts"
+        " FROM points_entries e LEFT JOIN activities a ON a.id = e.activity_id"
+        " LEFT JOIN activity_categories c ON c.id = a.category_id"
+        " WHERE e.member_id = ? ORDER BY e.id",
         [member.id],
     ).fetchall()
     lines = tuple(RecordLine(*row) for row in rows)
@@ -88,26 +95,22 @@ def recent_record(
     """
     live = live_session(db, session)
     record = points_record(db, live.member_number)
-    # read after the record, so every award or deduction in it is here (a later one is ignored)
-    behind = {line.entry_id: line for line in activity_history(db, live.member_number)}
-    lines = []
-    for line in reversed(record.lines[-last:] if last > 0 else ()):
-        history = behind.get(line.entry_id)
-        lines.append(
-            RecentLine(
-                entry_id=line.entry_id,
-                created=line.created,
-                kind=line.kind,
-                delta=line.delta,
-                balance=line.balance,
-                reason=line.reason,
-                goods=line.goods,
-                activity_id=history.activity_id if history else None,
-                activity_title=history.activity_title if history else None,
-                category=history.category if history else None,
-                activity_starts=history.starts if history else None,
-            )
+    lines = [
+        RecentLine(
+            entry_id=line.entry_id,
+            created=line.created,
+            kind=line.kind,
+            delta=line.delta,
+            balance=line.balance,
+            reason=line.reason,
+            goods=line.goods,
+            activity_id=line.activity_id,
+            activity_title=line.activity_title,
+            category=line.category,
+            activity_starts=line.activity_starts,
         )
+        for line in reversed(record.lines[-last:] if last > 0 else ())
+    ]
     return RecentRecord(
         member_number=live.member_number,
         member_name=live.member_name,

@@ -19,14 +19,13 @@ from points.activity_awards import (
     approve_pending,
     deduct,
     list_checkins,
-    manual_award,
     remove_checkin,
     scan_log,
 )
 from points.check import check
 from points.checkins import check_in, check_in_batch
 from points.errors import CornerError
-from points.ledger import balance
+from points.ledger import award_points, balance
 from points.member_cards import current_qr_card
 from points.members import set_member_status
 from tests.helpers import category_id, make_activity, make_member, rid
@@ -222,9 +221,9 @@ def test_every_scan_is_logged_with_operator_device_and_code(db):
 def test_manual_award_and_deduction_carry_activity_and_reason(db):
     make_member(db, points=10)
     activity = make_activity(db)
-    manual_award(
+    award_points(
         db,
-        member_number="QZ001",
+        number="QZ001",
         points=4,
         reason="忘带卡，现场签到",
         activity_id=activity.id,
