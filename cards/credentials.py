@@ -11,8 +11,6 @@ remote reader agent that presented its kiosk's token. The public scan API refuse
 
 from __future__ import annotations
 
-import sqlite_utils
-
 from cards.nfc import NFC_PREFIX, normalise_uid
 from cards.token import CardSecret, read_token
 from points.checkins import (
@@ -23,13 +21,14 @@ from points.checkins import (
     log_refused_scan,
     split,
 )
+from points.db import Store
 from points.errors import CornerError
 from points.member_cards import Card, card_by_serial, card_by_uid
 from points.sessions import DEFAULT_TTL_SECONDS, Session, open_session
 
 
 def identify(
-    db: sqlite_utils.Database, secret: CardSecret, credential: object, *, trusted_nfc: bool = False
+    db: Store, secret: CardSecret, credential: object, *, trusted_nfc: bool = False
 ) -> Card:
     """The card a scanned credential stands for; refused with the card's code.
 
@@ -54,7 +53,7 @@ def identify(
 
 
 def scan(
-    db: sqlite_utils.Database,
+    db: Store,
     secret: CardSecret,
     credential: object,
     *,
@@ -69,7 +68,7 @@ def scan(
 
 
 def check_in_credential(
-    db: sqlite_utils.Database,
+    db: Store,
     secret: CardSecret,
     *,
     activity_id: object,
@@ -130,7 +129,7 @@ def check_in_credential(
 
 
 def check_in_credentials(
-    db: sqlite_utils.Database,
+    db: Store,
     secret: CardSecret,
     *,
     activity_id: object,

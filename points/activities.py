@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlite_utils
-
 from points.clock import timestamp
+from points.db import Store
 from points.errors import CornerError
 from points.requests import once
 from points.validate import positive_int
@@ -66,7 +65,7 @@ def _category(row: tuple) -> Category:
 
 
 def list_categories(
-    db: sqlite_utils.Database, *, kind: str | None = None, include_inactive: bool = False
+    db: Store, *, kind: str | None = None, include_inactive: bool = False
 ) -> list[Category]:
     """The point standards, awards first, then by name; optionally of one kind only."""
     where, params = [], []
@@ -80,7 +79,7 @@ def list_categories(
     return [_category(row) for row in rows]
 
 
-def get_category(db: sqlite_utils.Database, category_id: int) -> Category:
+def get_category(db: Store, category_id: int) -> Category:
     """The category with this id, or ``category_unknown``."""
     row = db.execute(_CATEGORY_SQL + " WHERE id = ?", [category_id]).fetchone()
     if row is None:
@@ -89,7 +88,7 @@ def get_category(db: sqlite_utils.Database, category_id: int) -> Category:
 
 
 def add_category(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     name: str,
     points: int,
@@ -125,7 +124,7 @@ def add_category(
 
 
 def edit_category(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     category_id: int,
     points: int,
@@ -172,7 +171,7 @@ FROM activities a JOIN activity_categories c ON c.id = a.category_id
 """
 
 
-def get_activity(db: sqlite_utils.Database, activity_id: int) -> Activity:
+def get_activity(db: Store, activity_id: int) -> Activity:
     """The activity with this id and its running counts, or ``activity_unknown``."""
     row = db.execute(_ACTIVITY_SQL + " WHERE a.id = ?", [activity_id]).fetchone()
     if row is None:
@@ -180,7 +179,7 @@ def get_activity(db: sqlite_utils.Database, activity_id: int) -> Activity:
     return Activity(*row)
 
 
-def list_activities(db: sqlite_utils.Database, *, status: str | None = None) -> list[Activity]:
+def list_activities(db: Store, *, status: str | None = None) -> list[Activity]:
     """Activities, latest start first; optionally only those with one status."""
     if status is None:
         rows = db.execute(_ACTIVITY_SQL + " ORDER BY a.starts DESC, a.id DESC")
@@ -192,7 +191,7 @@ def list_activities(db: sqlite_utils.Database, *, status: str | None = None) -> 
 
 
 def create_activity(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     title: str,
     category_id: int,
@@ -262,7 +261,7 @@ def create_activity(
 
 
 def _set_status(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     activity_id: int,
     status: str,
@@ -298,9 +297,7 @@ def _set_status(
     return get_activity(db, activity_id)
 
 
-def open_activity(
-    db: sqlite_utils.Database, *, activity_id: int, request_id: str, actor: str
-) -> Activity:
+def open_activity(db: Store, *, activity_id: int, request_id: str, actor: str) -> Activity:
     """Open a planned activity for check-in; a closed one stays closed."""
     return _set_status(
         db,
@@ -313,9 +310,7 @@ def open_activity(
     )
 
 
-def close_activity(
-    db: sqlite_utils.Database, *, activity_id: int, request_id: str, actor: str
-) -> Activity:
+def close_activity(db: Store, *, activity_id: int, request_id: str, actor: str) -> Activity:
     """End check-in; in 'on_close' mode the check-ins stay pending until approved."""
     return _set_status(
         db,

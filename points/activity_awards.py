@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from points.activities import get_activity, get_category
 from points.clock import timestamp
+from points.db import Store
 from points.errors import CornerError
 from points.ledger import PointsChange, add_points_entry, deduct_points
 from points.members import normalise_number
@@ -41,7 +40,7 @@ class Approval:
 
 
 def approve_pending(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     activity_id: int,
     request_id: str,
@@ -106,7 +105,7 @@ def approve_pending(
 
 
 def remove_checkin(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     activity_id: int,
     member_number: str,
@@ -148,7 +147,7 @@ def remove_checkin(
 
 
 def deduct(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     member_number: str,
     request_id: str,
@@ -194,7 +193,7 @@ class CheckinLine:
     checked_out_by: str | None = None
 
 
-def list_checkins(db: sqlite_utils.Database, activity_id: int) -> list[CheckinLine]:
+def list_checkins(db: Store, activity_id: int) -> list[CheckinLine]:
     """The activity's check-ins, latest first (the check-in screen shows the last names)."""
     rows = db.execute(
         "SELECT k.id, m.number, m.name, k.method, k.status, k.operator, k.created,"
@@ -222,7 +221,7 @@ class ScanLine:
     member_name: str | None = None  # None when the number is nobody's (or no card was read)
 
 
-def scan_log(db: sqlite_utils.Database, activity_id: int) -> list[ScanLine]:
+def scan_log(db: Store, activity_id: int) -> list[ScanLine]:
     """Every scan for the activity, accepted or refused, oldest first."""
     rows = db.execute(
         "SELECT s.id, s.member_number, s.method, s.accepted, s.code, s.repeat, s.operator,"
@@ -237,7 +236,7 @@ def scan_log(db: sqlite_utils.Database, activity_id: int) -> list[ScanLine]:
     ]
 
 
-def activity_history(db: sqlite_utils.Database, number: str) -> list[RecordLine]:
+def activity_history(db: Store, number: str) -> list[RecordLine]:
     """A member's awards and deductions, newest first, each with the activity behind it."""
     lines = points_record(db, number).lines
     return [line for line in reversed(lines) if line.kind in ("award", "deduction")]
@@ -254,7 +253,7 @@ class DeductionLine:
     created: str
 
 
-def list_deductions(db: sqlite_utils.Database, activity_id: int) -> list[DeductionLine]:
+def list_deductions(db: Store, activity_id: int) -> list[DeductionLine]:
     """The deductions made for the activity, latest first."""
     rows = db.execute(
         "SELECT e.id, m.number, m.name, -e.delta, e.reason, e.actor, e.created"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from points.clock import timestamp
+from points.db import Store
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ def _dump(value: object) -> str | None:
 
 
 def record(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     actor: str,
     action: str,
@@ -56,7 +55,7 @@ def record(
 
 
 def list_audit(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     actor: str | None = None,
     action: str | None = None,
@@ -97,7 +96,7 @@ def list_audit(
     ]
 
 
-def audit_names(db: sqlite_utils.Database) -> tuple[list[str], list[str]]:
+def audit_names(db: Store) -> tuple[list[str], list[str]]:
     """The actors and the actions that occur in the trail, for the filters' choices."""
     actors = [row[0] for row in db.execute("SELECT DISTINCT actor FROM audit ORDER BY actor")]
     actions = [row[0] for row in db.execute("SELECT DISTINCT action FROM audit ORDER BY action")]

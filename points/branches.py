@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
+from points.db import Store
 from points.errors import CornerError
 from points.requests import once
 
@@ -42,7 +41,7 @@ def _name(value: object) -> str:
     return text
 
 
-def list_communities(db: sqlite_utils.Database) -> list[Community]:
+def list_communities(db: Store) -> list[Community]:
     """Every community by name, with its branches by name and their member counts (any status)."""
     rows = db.execute(
         "SELECT c.id, c.name, b.id, b.name, count(m.id) FROM communities c"
@@ -58,7 +57,7 @@ def list_communities(db: sqlite_utils.Database) -> list[Community]:
     return [Community(key, name, tuple(branches)) for key, (name, branches) in communities.items()]
 
 
-def get_community(db: sqlite_utils.Database, community_id: int) -> Community:
+def get_community(db: Store, community_id: int) -> Community:
     """One community with its branches, or ``community_unknown``."""
     for community in list_communities(db):
         if community.id == community_id:
@@ -66,7 +65,7 @@ def get_community(db: sqlite_utils.Database, community_id: int) -> Community:
     raise CornerError("community_unknown", community=community_id)
 
 
-def get_branch(db: sqlite_utils.Database, branch_id: int) -> Branch:
+def get_branch(db: Store, branch_id: int) -> Branch:
     """One branch with its member count, or ``branch_unknown``."""
     row = db.execute(
         "SELECT b.id, b.community_id, b.name, (SELECT count(*) FROM members m"
@@ -78,7 +77,7 @@ def get_branch(db: sqlite_utils.Database, branch_id: int) -> Branch:
     return Branch(*row)
 
 
-def _community_exists(db: sqlite_utils.Database, name: str, *, other_than: int = 0) -> None:
+def _community_exists(db: Store, name: str, *, other_than: int = 0) -> None:
     found = db.execute(
         "SELECT 1 FROM communities WHERE name = ? AND id <> ?", [name, other_than]
     ).fetchone()
@@ -86,9 +85,7 @@ def _community_exists(db: sqlite_utils.Database, name: str, *, other_than: int =
         raise CornerError("community_exists", name=name)
 
 
-def _branch_exists(
-    db: sqlite_utils.Database, community_id: int, name: str, *, other_than: int = 0
-) -> None:
+def _branch_exists(db: Store, community_id: int, name: str, *, other_than: int = 0) -> None:
     found = db.execute(
         "SELECT 1 FROM branches WHERE community_id = ? AND name = ? AND id <> ?",
         [community_id, name, other_than],
@@ -97,14 +94,14 @@ def _branch_exists(
         raise CornerError("branch_exists", name=name)
 
 
-def _community_row(db: sqlite_utils.Database, community_id: int) -> dict:
+def _community_row(db: Store, community_id: int) -> dict:
     row = db.execute("SELECT id, name FROM communities WHERE id = ?", [community_id]).fetchone()
     if row is None:
         raise CornerError("community_unknown", community=community_id)
     return {"id": row[0], "name": row[1]}
 
 
-def _branch_row(db: sqlite_utils.Database, branch_id: int) -> dict:
+def _branch_row(db: Store, branch_id: int) -> dict:
     row = db.execute(
         "SELECT id, community_id, name FROM branches WHERE id = ?", [branch_id]
     ).fetchone()
@@ -113,7 +110,7 @@ def _branch_row(db: sqlite_utils.Database, branch_id: int) -> dict:
     return {"id": row[0], "community_id": row[1], "name": row[2]}
 
 
-def add_community(db: sqlite_utils.Database, *, name: str, request_id: str, actor: str) -> dict:
+def add_community(db: Store, *, name: str, request_id: str, actor: str) -> dict:
     """Add a community (no branches yet); returns ``{"id", "name"}``."""
     name = _name(name)
 
@@ -133,9 +130,7 @@ def add_community(db: sqlite_utils.Database, *, name: str, request_id: str, acto
     )
 
 
-def add_branch(
-    db: sqlite_utils.Database, *, community_id: int, name: str, request_id: str, actor: str
-) -> dict:
+def add_branch(db: Store, *, community_id: int, name: str, request_id: str, actor: str) -> dict:
     """Add a party branch to a community; returns ``{"id", "community_id", "name"}``."""
     name = _name(name)
 
@@ -159,7 +154,7 @@ def add_branch(
 
 
 def rename_community(
-    db: sqlite_utils.Database, *, community_id: int, name: str, request_id: str, actor: str
+    db: Store, *, community_id: int, name: str, request_id: str, actor: str
 ) -> dict:
     """Give a community a new name; its branches and members stay with it."""
     name = _name(name)
@@ -182,9 +177,7 @@ def rename_community(
     )
 
 
-def rename_branch(
-    db: sqlite_utils.Database, *, branch_id: int, name: str, request_id: str, actor: str
-) -> dict:
+def rename_branch(db: Store, *, branch_id: int, name: str, request_id: str, actor: str) -> dict:
     """Give a party branch a new name; its members stay with it."""
     name = _name(name)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite_utils
+from points.db import Store
 
 # Each query returns the rows that are wrong, with a one-line description.
 _CHECKS = {
@@ -62,7 +62,7 @@ _CHECKS = {
 }
 
 
-def check(db: sqlite_utils.Database) -> list[str]:
+def check(db: Store) -> list[str]:
     """Every inconsistency found, one line each; an empty list means the books agree."""
     problems = []
     for statement in _CHECKS.values():

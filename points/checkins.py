@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from points.activities import Activity, get_activity
 from points.clock import timestamp
-from points.db import transaction
+from points.db import Store, transaction
 from points.errors import CornerError
 from points.ledger import add_points_entry
 from points.members import normalise_number
@@ -45,7 +43,7 @@ class CheckinOutcome:
 
 
 def _log_scan(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     activity_id: object,
     member_number: object,
@@ -83,7 +81,7 @@ def _log_scan(
 
 
 def _activity_and_member(
-    db: sqlite_utils.Database, *, activity_id: int, number: str, card_id: int | None
+    db: Store, *, activity_id: int, number: str, card_id: int | None
 ) -> tuple[tuple, tuple]:
     """The open activity and the active member (holding this card, if one was shown)."""
     activity = db.execute(
@@ -113,7 +111,7 @@ def _activity_and_member(
 
 
 def _check_in_now(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     activity_id: int,
     number: str,
@@ -184,7 +182,7 @@ def _check_in_now(
 
 
 def _check_out_now(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     activity_id: int,
     number: str,
@@ -226,7 +224,7 @@ _ACTIONS = {"in": ("check_in", _check_in_now), "out": ("check_out", _check_out_n
 
 
 def _scan(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     action: str,
     activity_id: object,
@@ -303,7 +301,7 @@ def _scan(
 
 
 def refused(
-    db: sqlite_utils.Database,
+    db: Store,
     code: str,
     *,
     request_id: object,
@@ -329,7 +327,7 @@ def refused(
 
 
 def log_refused_scan(
-    db: sqlite_utils.Database,
+    db: Store,
     code: str,
     *,
     activity_id: object,
@@ -357,7 +355,7 @@ def log_refused_scan(
 
 
 def check_in(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     activity_id: int,
     member_number: str,
@@ -387,7 +385,7 @@ def check_in(
 
 
 def check_out(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     activity_id: int,
     member_number: str,
@@ -427,7 +425,7 @@ def split(outcomes: Iterable[CheckinOutcome]) -> BatchOutcome:
 
 
 def check_in_batch(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     activity_id: int,
     scans: Iterable[dict],
@@ -472,7 +470,7 @@ class Board:
     last: tuple[BoardLine, ...]  # the latest accepted scans, latest first
 
 
-def activity_board(db: sqlite_utils.Database, activity_id: int, *, last: int = 5) -> Board:
+def activity_board(db: Store, activity_id: int, *, last: int = 5) -> Board:
     """The running count and the last names scanned, for the check-in screen."""
     activity = get_activity(db, activity_id)
     checked_out = db.execute(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
+from points.db import Store
 from points.errors import CornerError
 from points.requests import once
 
@@ -16,7 +15,7 @@ class Corner:
     name: str
 
 
-def list_corners(db: sqlite_utils.Database) -> list[Corner]:
+def list_corners(db: Store) -> list[Corner]:
     """Every corner, by id."""
     return [Corner(*row) for row in db.execute("SELECT id, name FROM corners ORDER BY id")]
 
@@ -29,7 +28,7 @@ def corner_name(name: object) -> str:
     return text
 
 
-def add_corner(db: sqlite_utils.Database, *, name: str, request_id: str, actor: str) -> Corner:
+def add_corner(db: Store, *, name: str, request_id: str, actor: str) -> Corner:
     """Set up another exchange corner; its goods are the catalogue's, its stock starts at none."""
     name = corner_name(name)
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-
-import sqlite_utils
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -21,13 +19,36 @@ _write_locks: dict[str, threading.Lock] = {}
 _write_locks_guard = threading.Lock()
 
 
-def _write_lock(db: sqlite_utils.Database) -> threading.Lock:
-    path = db.execute("PRAGMA database_list").fetchone()[2]
+def _write_lock(conn: sqlite3.Connection) -> threading.Lock:
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
     with _write_locks_guard:
         return _write_locks.setdefault(path, threading.Lock())
 
 
-def connect(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
+class Store:
+    """One connection to the corner's SQLite file, with this process's write lock for the file.
+
+    The project's own small wrapper: the core needs ``execute`` and one way to write
+    (``transaction``), nothing more. ``memo`` keeps values read once per connection (the session
+    key), so nothing is attached to objects that are not ours.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, write_lock: threading.Lock) -> None:
+        self.conn = conn
+        self.write_lock = write_lock
+        self.memo: dict[str, object] = {}
+
+    def execute(self, sql: str, parameters: Sequence | dict = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, parameters)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence | dict]) -> sqlite3.Cursor:
+        return self.conn.executemany(sql, rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def connect(path: str | Path, *, migrate: bool = True) -> Store:
     """Open the corner's SQLite file with WAL, foreign keys and a busy timeout."""
     # isolation_level=None: the sqlite3 module never opens transactions behind our back; every
     # write goes through transaction(), which says BEGIN IMMEDIATE itself.
@@ -37,17 +58,16 @@ def connect(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
     # FULL: a committed redemption survives a power cut, not only a crash of the program.
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
-    db = sqlite_utils.Database(conn)
-    db._corner_write_lock = _write_lock(db)
+    db = Store(conn, _write_lock(conn))
     if migrate:
         apply_migrations(db)
     return db
 
 
 @contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def transaction(db: Store) -> Iterator[Store]:
     """One write: BEGIN IMMEDIATE takes the write lock first, so reads inside it are current."""
-    with db._corner_write_lock:
+    with db.write_lock:
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -68,12 +88,12 @@ def migration_scripts() -> list[tuple[int, str, str]]:
     return sorted(scripts)
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: Store) -> int:
     """The number of the last migration applied to this database."""
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
-def apply_migrations(db: sqlite_utils.Database) -> int:
+def apply_migrations(db: Store) -> int:
     """Bring the schema up to date in place; each migration is one transaction."""
     for number, _name, sql in migration_scripts():
         if number <= schema_version(db):

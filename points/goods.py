@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from points.clock import timestamp
+from points.db import Store
 from points.errors import CornerError
 from points.requests import once
 from points.validate import positive_int
@@ -82,7 +81,7 @@ def _picture_name(picture: object) -> str | None:
     return text
 
 
-def _check_corner(db: sqlite_utils.Database, corner_id: int) -> None:
+def _check_corner(db: Store, corner_id: int) -> None:
     if not db.execute("SELECT 1 FROM corners WHERE id = ?", [corner_id]).fetchone():
         raise CornerError("corner_unknown", corner=corner_id)
 
@@ -93,15 +92,13 @@ FROM goods g LEFT JOIN stock s ON s.goods_id = g.id AND s.corner_id = ?
 """
 
 
-def catalog(db: sqlite_utils.Database, *, corner_id: int = DEFAULT_CORNER) -> list[Goods]:
+def catalog(db: Store, *, corner_id: int = DEFAULT_CORNER) -> list[Goods]:
     """The active goods of a corner with their stock there, cheapest first."""
     rows = db.execute(_GOODS_SQL + " WHERE g.active = 1 ORDER BY g.points, g.id", [corner_id])
     return [Goods(*row[:6], bool(row[6])) for row in rows]
 
 
-def find_goods(
-    db: sqlite_utils.Database, reference: str | int, *, corner_id: int = DEFAULT_CORNER
-) -> Goods:
+def find_goods(db: Store, reference: str | int, *, corner_id: int = DEFAULT_CORNER) -> Goods:
     """A good by id (digits) or by exact name, or ``goods_unknown``."""
     text = str(reference).strip()
     if text.isdigit() and len(text) <= 18:
@@ -114,7 +111,7 @@ def find_goods(
 
 
 def add_stock_entry(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     corner_id: int,
     goods_id: int,
@@ -171,7 +168,7 @@ def add_stock_entry(
 
 
 def add_goods(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     name: str,
     points: int,
@@ -239,7 +236,7 @@ def add_goods(
 
 
 def restock(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     goods_id: int,
     quantity: int,
@@ -304,15 +301,13 @@ def _detail(row: tuple) -> GoodsDetail:
     return GoodsDetail(*row[:4], bool(row[4]), *row[5:])
 
 
-def list_goods(db: sqlite_utils.Database, *, corner_id: int = DEFAULT_CORNER) -> list[GoodsDetail]:
+def list_goods(db: Store, *, corner_id: int = DEFAULT_CORNER) -> list[GoodsDetail]:
     """Every good, inactive ones last, with stock, threshold and limit at a corner."""
     rows = db.execute(_DETAIL_SQL + " ORDER BY g.active DESC, g.points, g.id", [corner_id])
     return [_detail(row) for row in rows]
 
 
-def goods_detail(
-    db: sqlite_utils.Database, goods_id: int, *, corner_id: int = DEFAULT_CORNER
-) -> GoodsDetail:
+def goods_detail(db: Store, goods_id: int, *, corner_id: int = DEFAULT_CORNER) -> GoodsDetail:
     """One good as staff see it, or ``goods_unknown``."""
     row = db.execute(_DETAIL_SQL + " WHERE g.id = ?", [corner_id, goods_id]).fetchone()
     if row is None:
@@ -320,7 +315,7 @@ def goods_detail(
     return _detail(row)
 
 
-def _goods_record(db: sqlite_utils.Database, goods_id: int) -> dict | None:
+def _goods_record(db: Store, goods_id: int) -> dict | None:
     """A good's editable fields, as the audit trail shows them; inside a write."""
     row = db.execute(
         "SELECT name, points, category, active, picture FROM goods WHERE id = ?", [goods_id]
@@ -337,7 +332,7 @@ def _goods_record(db: sqlite_utils.Database, goods_id: int) -> dict | None:
 
 
 def update_goods(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     goods_id: int,
     name: str,

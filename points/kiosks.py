@@ -8,11 +8,9 @@ import re
 import secrets
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from points.audit import record
 from points.clock import timestamp
-from points.db import transaction
+from points.db import Store, transaction
 from points.errors import CornerError
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -38,7 +36,7 @@ def normalise_kiosk_name(name: object) -> str:
 
 
 def add_kiosk(
-    db: sqlite_utils.Database, *, name: str, corner_id: int = 1, actor: str | None = None
+    db: Store, *, name: str, corner_id: int = 1, actor: str | None = None
 ) -> tuple[Kiosk, str]:
     """Register a kiosk and make its token; the token is shown once and stored only as a digest.
 
@@ -62,7 +60,7 @@ def add_kiosk(
     return Kiosk(name, corner_id), token
 
 
-def revoke_kiosk(db: sqlite_utils.Database, *, name: str, actor: str | None = None) -> Kiosk:
+def revoke_kiosk(db: Store, *, name: str, actor: str | None = None) -> Kiosk:
     """Stop a kiosk's token from working (a stolen kiosk machine); revoking twice is harmless."""
     name = normalise_kiosk_name(name)
     with transaction(db):
@@ -77,13 +75,13 @@ def revoke_kiosk(db: sqlite_utils.Database, *, name: str, actor: str | None = No
     return Kiosk(name, row[0], revoked=True)
 
 
-def list_kiosks(db: sqlite_utils.Database) -> list[Kiosk]:
+def list_kiosks(db: Store) -> list[Kiosk]:
     """Every kiosk, by name."""
     rows = db.execute("SELECT name, corner_id, revoked IS NOT NULL FROM kiosks ORDER BY name")
     return [Kiosk(name, corner, bool(revoked)) for name, corner, revoked in rows]
 
 
-def authenticate_kiosk(db: sqlite_utils.Database, *, name: object, token: object) -> Kiosk:
+def authenticate_kiosk(db: Store, *, name: object, token: object) -> Kiosk:
     """The kiosk whose current token this is, or ``kiosk_unauthorized`` (never says which part)."""
     try:
         name = normalise_kiosk_name(name)
@@ -98,7 +96,7 @@ def authenticate_kiosk(db: sqlite_utils.Database, *, name: object, token: object
     return Kiosk(name, row[0])
 
 
-def kiosk_is_active(db: sqlite_utils.Database, name: str) -> bool:
+def kiosk_is_active(db: Store, name: str) -> bool:
     """Is there a kiosk of this name whose token has not been revoked?"""
     row = db.execute("SELECT revoked IS NULL FROM kiosks WHERE name = ?", [name]).fetchone()
     return bool(row and row[0])

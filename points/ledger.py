@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from points.clock import quarter_of, timestamp
+from points.db import Store
 from points.errors import CornerError
 from points.members import normalise_number
 from points.requests import once
@@ -24,7 +23,7 @@ class PointsChange:
 
 
 def add_points_entry(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     member_id: int,
     delta: int,
@@ -68,7 +67,7 @@ def add_points_entry(
 
 
 def _change_points(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     kind: str,
     number: str,
@@ -125,7 +124,7 @@ def _change_points(
 
 
 def award_points(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     number: str,
     points: int,
@@ -148,7 +147,7 @@ def award_points(
 
 
 def deduct_points(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     number: str,
     points: int,
@@ -170,7 +169,7 @@ def deduct_points(
     )
 
 
-def balance(db: sqlite_utils.Database, number: str) -> int:
+def balance(db: Store, number: str) -> int:
     """A member's balance: the sum of their ledger rows."""
     row = db.execute(
         "SELECT m.id, coalesce(sum(e.delta), 0) FROM members m"

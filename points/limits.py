@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlite_utils
-
 from points.clock import now, timestamp
+from points.db import Store
 from points.errors import CornerError
 from points.requests import once
 from points.validate import positive_int
@@ -30,7 +29,7 @@ def period_start(period: str, moment: datetime | None = None) -> datetime:
 
 
 def set_goods_limit(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     goods_id: int,
     quantity: int | None,
@@ -75,9 +74,7 @@ def set_goods_limit(
     return Limit(result["goods_id"], result["quantity"], result["period"])
 
 
-def redeemed_in_period(
-    db: sqlite_utils.Database, *, member_id: int, goods_id: int, period: str
-) -> int:
+def redeemed_in_period(db: Store, *, member_id: int, goods_id: int, period: str) -> int:
     """How many of a good the member redeemed since the period began (reversals not counted)."""
     return db.execute(
         "SELECT coalesce(sum(l.quantity), 0) FROM redemption_lines l"
@@ -88,7 +85,7 @@ def redeemed_in_period(
     ).fetchone()[0]
 
 
-def check_limits(db: sqlite_utils.Database, *, member_id: int, wanted: list[tuple[int, int]]):
+def check_limits(db: Store, *, member_id: int, wanted: list[tuple[int, int]]):
     """Refuse a cart that would take a member past a good's limit; call inside the write.
 
     Counted inside the redemption's BEGIN IMMEDIATE transaction, so two kiosks tapping at the
@@ -112,7 +109,7 @@ def check_limits(db: sqlite_utils.Database, *, member_id: int, wanted: list[tupl
             )
 
 
-def allowances(db: sqlite_utils.Database, *, member_id: int) -> dict[int, int]:
+def allowances(db: Store, *, member_id: int) -> dict[int, int]:
     """For each limited good: how many more the member may redeem this period."""
     rows = db.execute(
         "SELECT id, limit_quantity, limit_period FROM goods"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from points.clock import timestamp
+from points.db import Store
 from points.errors import CornerError
 from points.members import normalise_number
 from points.requests import once
@@ -21,9 +20,7 @@ class Card:
     uid: str | None = None
 
 
-def issue_qr_card(
-    db: sqlite_utils.Database, *, number: str, request_id: str, actor: str | None = None
-) -> Card:
+def issue_qr_card(db: Store, *, number: str, request_id: str, actor: str | None = None) -> Card:
     """Issue a member's QR card; an earlier QR card is replaced and stops working at once."""
     number = normalise_number(number)
 
@@ -68,7 +65,7 @@ _CARD_SQL = (
 )
 
 
-def current_qr_card(db: sqlite_utils.Database, number: str) -> Card | None:
+def current_qr_card(db: Store, number: str) -> Card | None:
     """The member's active QR card, or None when they have none."""
     row = db.execute(
         _CARD_SQL + " WHERE m.number = ? AND c.kind = 'qr' AND c.status = 'active'",
@@ -77,13 +74,13 @@ def current_qr_card(db: sqlite_utils.Database, number: str) -> Card | None:
     return Card(*row) if row else None
 
 
-def card_by_serial(db: sqlite_utils.Database, serial: int) -> Card | None:
+def card_by_serial(db: Store, serial: int) -> Card | None:
     """The card with this serial (its row id), whatever its status."""
     row = db.execute(_CARD_SQL + " WHERE c.id = ?", [serial]).fetchone()
     return Card(*row) if row else None
 
 
-def card_by_uid(db: sqlite_utils.Database, uid: str) -> Card | None:
+def card_by_uid(db: Store, uid: str) -> Card | None:
     """The NFC card with this UID: the active binding, else the latest revoked one."""
     row = db.execute(
         _CARD_SQL + " WHERE c.uid = ? ORDER BY c.status = 'active' DESC, c.id DESC LIMIT 1",
@@ -92,7 +89,7 @@ def card_by_uid(db: sqlite_utils.Database, uid: str) -> Card | None:
     return Card(*row) if row else None
 
 
-def list_cards(db: sqlite_utils.Database, number: str) -> list[Card]:
+def list_cards(db: Store, number: str) -> list[Card]:
     """Every card a member was ever given, newest first."""
     rows = db.execute(
         _CARD_SQL + " WHERE m.number = ? ORDER BY c.id DESC", [normalise_number(number)]
@@ -101,7 +98,7 @@ def list_cards(db: sqlite_utils.Database, number: str) -> list[Card]:
 
 
 def bind_nfc_card(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     number: str,
     uid: str,
@@ -148,9 +145,7 @@ def bind_nfc_card(
     )
 
 
-def revoke_card(
-    db: sqlite_utils.Database, *, card_id: int, request_id: str, actor: str | None = None
-) -> Card:
+def revoke_card(db: Store, *, card_id: int, request_id: str, actor: str | None = None) -> Card:
     """Revoke a lost card: it stops working at once, in every session it opened too."""
     from points.validate import positive_int
 
@@ -192,7 +187,7 @@ class CardLine:
     ended: str | None
 
 
-def card_history(db: sqlite_utils.Database, number: str) -> list[CardLine]:
+def card_history(db: Store, number: str) -> list[CardLine]:
     """Every card a member was ever given, newest first, with its dates."""
     rows = db.execute(
         "SELECT c.id, c.kind, c.status, c.uid, c.issued, c.ended FROM cards c"

@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-import sqlite_utils
-
 from points.audit import record
 from points.clock import timestamp
+from points.db import Store
 from points.errors import N_, CornerError
 from points.requests import fingerprint, once
 
@@ -106,7 +105,7 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def _branches(db: sqlite_utils.Database) -> dict[str, dict[str, int]]:
+def _branches(db: Store) -> dict[str, dict[str, int]]:
     """branch name -> {community name: branch id}."""
     found: dict[str, dict[str, int]] = {}
     for branch_id, branch, community in db.execute(
@@ -116,7 +115,7 @@ def _branches(db: sqlite_utils.Database) -> dict[str, dict[str, int]]:
     return found
 
 
-def check_import(db: sqlite_utils.Database, *, rows: list[dict]) -> ImportCheck:
+def check_import(db: Store, *, rows: list[dict]) -> ImportCheck:
     """Check every row against the rules and the database; say what is wrong with each one."""
     problems: list[RowProblem] = []
     if not rows:
@@ -186,7 +185,7 @@ def check_import(db: sqlite_utils.Database, *, rows: list[dict]) -> ImportCheck:
 
 
 def import_members(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     rows: list[dict],
     request_id: str,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-import sqlite_utils
-
 from points.clock import timestamp
+from points.db import Store
 from points.errors import CornerError
 from points.requests import once
 
@@ -53,7 +52,7 @@ LEFT JOIN communities c ON c.id = b.community_id
 """
 
 
-def get_member(db: sqlite_utils.Database, number: str) -> Member:
+def get_member(db: Store, number: str) -> Member:
     """The member with this number, or ``member_unknown``."""
     row = db.execute(_MEMBER_SQL + " WHERE m.number = ?", [normalise_number(number)]).fetchone()
     if row is None:
@@ -61,12 +60,12 @@ def get_member(db: sqlite_utils.Database, number: str) -> Member:
     return Member(*row)
 
 
-def list_members(db: sqlite_utils.Database) -> list[Member]:
+def list_members(db: Store) -> list[Member]:
     """Every member, by number."""
     return [Member(*row) for row in db.execute(_MEMBER_SQL + " ORDER BY m.number")]
 
 
-def _branch_id(db: sqlite_utils.Database, community: str | None, branch: str | None) -> int | None:
+def _branch_id(db: Store, community: str | None, branch: str | None) -> int | None:
     """Find or create the branch (and its community); called inside a write."""
     if branch is None:
         return None
@@ -102,7 +101,7 @@ def member_fields(
 
 
 def add_member(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     number: str,
     name: str,
@@ -140,7 +139,7 @@ def add_member(
     return get_member(db, number)
 
 
-def _member_record(db: sqlite_utils.Database, number: str) -> dict:
+def _member_record(db: Store, number: str) -> dict:
     """A member's editable fields and status, as the audit trail shows them; inside a write."""
     row = db.execute(_MEMBER_SQL + " WHERE m.number = ?", [number]).fetchone()
     if row is None:
@@ -151,7 +150,7 @@ def _member_record(db: sqlite_utils.Database, number: str) -> dict:
 
 
 def edit_member(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     number: str,
     name: str,
@@ -187,7 +186,7 @@ def edit_member(
 
 
 def set_member_status(
-    db: sqlite_utils.Database, *, number: str, status: str, request_id: str, actor: str
+    db: Store, *, number: str, status: str, request_id: str, actor: str
 ) -> Member:
     """Deactivate (or reactivate) a member; a member with history is never deleted."""
     number = normalise_number(number)
@@ -211,6 +210,6 @@ def set_member_status(
     return get_member(db, number)
 
 
-def count_members(db: sqlite_utils.Database) -> int:
+def count_members(db: Store) -> int:
     """How many members the instance has (any status)."""
     return db.execute("SELECT count(*) FROM members").fetchone()[0]

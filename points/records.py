@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
+from points.db import Store
 from points.members import Member, get_member
 from points.sessions import live_session
 
@@ -36,7 +35,7 @@ class PointsRecord:
     spent: int
 
 
-def points_record(db: sqlite_utils.Database, number: str) -> PointsRecord:
+def points_record(db: Store, number: str) -> PointsRecord:
     """The member's whole history, oldest first, with a running balance from the ledger alone."""
     member = get_member(db, number)
     rows = db.execute(
@@ -85,9 +84,7 @@ class RecentRecord:
     total_lines: int  # how many rows the whole record has
 
 
-def recent_record(
-    db: sqlite_utils.Database, *, session: object, last: int = RECENT_LINES
-) -> RecentRecord:
+def recent_record(db: Store, *, session: object, last: int = RECENT_LINES) -> RecentRecord:
     """The last rows of a live kiosk session's member record, newest first, each with its activity.
 
     An expired or ended session is ``session_expired``; a card revoked or a member deactivated

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from points.clock import timestamp
+from points.db import Store
 from points.errors import CornerError
 from points.goods import add_stock_entry
 from points.ledger import add_points_entry
@@ -67,9 +66,7 @@ def normalise_items(items: object) -> list[tuple[int, int]]:
     return sorted(wanted.items())
 
 
-def redeem(
-    db: sqlite_utils.Database, *, session: str, items: object, request_id: str
-) -> Redemption:
+def redeem(db: Store, *, session: str, items: object, request_id: str) -> Redemption:
     """Spend a session's member's points on goods from the session's corner, all or nothing."""
     wanted = normalise_items(items)
 
@@ -138,7 +135,7 @@ def redeem(
 
 
 def reverse_redemption(
-    db: sqlite_utils.Database, *, redemption_id: int, reason: str, request_id: str, actor: str
+    db: Store, *, redemption_id: int, reason: str, request_id: str, actor: str
 ) -> Reversal:
     """Give back a redemption's points and stock as new ledger rows; only once."""
     redemption_id = positive_int(redemption_id, "redemption_id")

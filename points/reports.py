@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from points.clock import now
+from points.db import Store
 from points.errors import CornerError
 from points.goods import DEFAULT_CORNER
 from points.stock import LowStock, low_stock
@@ -47,7 +46,7 @@ class Dashboard:
 
 
 def list_redemptions(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     member: str | None = None,
     since: str | None = None,
@@ -82,7 +81,7 @@ def list_redemptions(
     return [RedemptionRow(*row[:6], bool(row[6])) for row in rows]
 
 
-def redemption_detail(db: sqlite_utils.Database, redemption_id: int) -> RedemptionDetail:
+def redemption_detail(db: Store, redemption_id: int) -> RedemptionDetail:
     """One redemption with its lines and, if reversed, when, by whom and why."""
     row = db.execute(
         "SELECT r.id, r.created, m.number, m.name, c.name, r.points,"
@@ -101,7 +100,7 @@ def redemption_detail(db: sqlite_utils.Database, redemption_id: int) -> Redempti
     return RedemptionDetail(*row[:6], tuple(tuple(line) for line in lines), *row[6:])
 
 
-def dashboard(db: sqlite_utils.Database, *, corner_id: int = DEFAULT_CORNER) -> Dashboard:
+def dashboard(db: Store, *, corner_id: int = DEFAULT_CORNER) -> Dashboard:
     """Today's redemptions, awarded against redeemed points by month, top goods, low stock."""
     today = now().date().isoformat()
     count, points = db.execute(

@@ -7,10 +7,9 @@ import json
 import re
 from collections.abc import Callable
 
-import sqlite_utils
-
 from points.audit import record
 from points.clock import timestamp
+from points.db import Store, transaction
 from points.errors import CornerError
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
@@ -29,7 +28,7 @@ def fingerprint(kind: str, /, **params: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def recall(db: sqlite_utils.Database, *, request_id: str, kind: str, digest: str) -> dict | None:
+def recall(db: Store, *, request_id: str, kind: str, digest: str) -> dict | None:
     """The stored outcome of an earlier identical request, or None; call inside the write."""
     row = db.execute(
         "SELECT kind, fingerprint, result FROM requests WHERE request_id = ?", [request_id]
@@ -41,9 +40,7 @@ def recall(db: sqlite_utils.Database, *, request_id: str, kind: str, digest: str
     return json.loads(row[2])
 
 
-def remember(
-    db: sqlite_utils.Database, *, request_id: str, kind: str, digest: str, result: dict
-) -> None:
+def remember(db: Store, *, request_id: str, kind: str, digest: str, result: dict) -> None:
     """Store the outcome in the same transaction as the change it describes."""
     db.execute(
         "INSERT INTO requests (request_id, kind, fingerprint, result, created)"
@@ -53,7 +50,7 @@ def remember(
 
 
 def once(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     request_id: object,
     kind: str,
@@ -75,8 +72,6 @@ def once(
     inside the transaction, before the action) and the outcome. A repeat writes no second audit
     row, as it changes nothing.
     """
-    from points.db import transaction  # local: db imports nothing from here, keep it that way
-
     request_id = check_request_id(request_id)
     digest = fingerprint(kind, **params)
     with transaction(db):

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import sqlite_utils
-
+from points.db import Store
 from points.members import _MEMBER_SQL, Member
 
 MAX_RESULTS = 200
@@ -58,7 +57,7 @@ def matches(member: Member, query: str) -> bool:
 
 
 def search_members(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     query: str | None = None,
     status: str | None = None,

@@ -16,9 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-import sqlite_utils
-
-from points.db import transaction
+from points.db import Store, transaction
 from points.errors import CornerError
 
 DEFAULT_TTL_SECONDS = 300
@@ -45,15 +43,15 @@ class LiveSession:
     corner_id: int
 
 
-def _session_key(db: sqlite_utils.Database) -> bytes:
-    key = getattr(db, "_corner_session_key", None)
+def _session_key(db: Store) -> bytes:
+    key = db.memo.get("session_key")
     if key is None:
         key = db.execute("SELECT key FROM instance_keys WHERE name = 'session'").fetchone()[0]
-        db._corner_session_key = key  # read once per connection
+        db.memo["session_key"] = key  # read once per connection
     return key
 
 
-def _sign(db: sqlite_utils.Database, body: str) -> str:
+def _sign(db: Store, body: str) -> str:
     mac = hmac.new(_session_key(db), body.encode(), hashlib.sha256).digest()[:18]
     return base64.urlsafe_b64encode(mac).decode()
 
@@ -63,7 +61,7 @@ def _digest(token: str) -> str:
 
 
 def open_session(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     card_id: int,
     corner_id: int,
@@ -97,7 +95,7 @@ def open_session(
     )
 
 
-def end_session(db: sqlite_utils.Database, *, token: object) -> None:
+def end_session(db: Store, *, token: object) -> None:
     """End a session (the member walked away or tapped Finish); unknown tokens are ignored."""
     parsed = _parse(db, token)
     if parsed is None:
@@ -111,7 +109,7 @@ def end_session(db: sqlite_utils.Database, *, token: object) -> None:
         )
 
 
-def _parse(db: sqlite_utils.Database, token: object) -> tuple[int, int, int] | None:
+def _parse(db: Store, token: object) -> tuple[int, int, int] | None:
     """(card id, corner id, expires) of a well-signed token, else None."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
         return None
@@ -124,7 +122,7 @@ def _parse(db: sqlite_utils.Database, token: object) -> tuple[int, int, int] | N
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
-def live_session(db: sqlite_utils.Database, token: object) -> LiveSession:
+def live_session(db: Store, token: object) -> LiveSession:
     """The live session's member, card and corner, if its card still holds; inside a write.
 
     Checked at the moment of spending: a card revoked or a member deactivated after the scan

@@ -19,11 +19,9 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-import sqlite_utils
-
 from points.audit import record
 from points.clock import timestamp
-from points.db import transaction
+from points.db import Store, transaction
 from points.errors import CornerError
 
 ROLES = ("admin", "organiser")
@@ -109,25 +107,23 @@ def _staff(row) -> Staff:
     return Staff(row[0], row[1], bool(row[2]), row[3], _stamp(row[4]), pin_stamp)
 
 
-def get_staff(db: sqlite_utils.Database, username: str) -> Staff | None:
+def get_staff(db: Store, username: str) -> Staff | None:
     """The staff account of this name (active or not), or None."""
     row = db.execute(_STAFF_SQL + " WHERE username = ?", [username]).fetchone()
     return _staff(row) if row else None
 
 
-def list_staff(db: sqlite_utils.Database) -> list[Staff]:
+def list_staff(db: Store) -> list[Staff]:
     """Every staff account, by name."""
     return [_staff(row) for row in db.execute(_STAFF_SQL + " ORDER BY username")]
 
 
-def has_active_admin(db: sqlite_utils.Database) -> bool:
+def has_active_admin(db: Store) -> bool:
     """Is there at least one active admin account?"""
     return bool(db.execute("SELECT 1 FROM staff WHERE role = 'admin' AND active = 1").fetchone())
 
 
-def add_staff(
-    db: sqlite_utils.Database, *, username: str, password: str, role: str, actor: str
-) -> Staff:
+def add_staff(db: Store, *, username: str, password: str, role: str, actor: str) -> Staff:
     """Create a staff account. No request id: the name is the natural key, and a repeat is
     refused as ``staff_exists`` (a remembered outcome must never hold a password's hash)."""
     username = normalise_username(username)
@@ -147,7 +143,7 @@ def add_staff(
     return staff
 
 
-def set_password(db: sqlite_utils.Database, *, username: str, password: str, actor: str) -> Staff:
+def set_password(db: Store, *, username: str, password: str, actor: str) -> Staff:
     """Give an account a new password; its open login sessions end, and any lock lifts."""
     username = normalise_username(username)
     password_hash = hash_password(_check_password(password))
@@ -162,7 +158,7 @@ def set_password(db: sqlite_utils.Database, *, username: str, password: str, act
         return get_staff(db, username)
 
 
-def _set_active(db: sqlite_utils.Database, *, username: str, active: bool, actor: str) -> Staff:
+def _set_active(db: Store, *, username: str, active: bool, actor: str) -> Staff:
     username = normalise_username(username)
     # the browser's actor is the login name: an admin who locked themselves out could not undo it
     if not active and username == actor:
@@ -190,7 +186,7 @@ def _set_active(db: sqlite_utils.Database, *, username: str, active: bool, actor
         return get_staff(db, username)
 
 
-def deactivate_staff(db: sqlite_utils.Database, *, username: str, actor: str) -> Staff:
+def deactivate_staff(db: Store, *, username: str, actor: str) -> Staff:
     """Stop an account from logging in (its open sessions end at their next request).
 
     Nobody deactivates their own account (``staff_self``), and the last active admin stays
@@ -199,7 +195,7 @@ def deactivate_staff(db: sqlite_utils.Database, *, username: str, actor: str) ->
     return _set_active(db, username=username, active=False, actor=actor)
 
 
-def reactivate_staff(db: sqlite_utils.Database, *, username: str, actor: str) -> Staff:
+def reactivate_staff(db: Store, *, username: str, actor: str) -> Staff:
     """Let a deactivated account log in again (with the password it had)."""
     return _set_active(db, username=username, active=True, actor=actor)
 
@@ -212,7 +208,7 @@ def lock_seconds(failures: int) -> int:
 
 
 def authenticate(
-    db: sqlite_utils.Database, *, username: object, password: object, now: float | None = None
+    db: Store, *, username: object, password: object, now: float | None = None
 ) -> Staff:
     """The active account these credentials open, or ``login_failed`` / ``login_locked``.
 
@@ -259,12 +255,12 @@ PIN_LENGTH = 6
 _PIN = re.compile(r"^[0-9]{6}$")  # PIN_LENGTH digits
 
 
-def _pin_digest(db: sqlite_utils.Database, pin: str) -> str:
+def _pin_digest(db: Store, pin: str) -> str:
     key = db.execute("SELECT key FROM instance_keys WHERE name = 'pin'").fetchone()[0]
     return hmac.new(key, pin.encode(), hashlib.sha256).hexdigest()
 
 
-def set_pin(db: sqlite_utils.Database, *, username: str, pin: str | None, actor: str) -> Staff:
+def set_pin(db: Store, *, username: str, pin: str | None, actor: str) -> Staff:
     """Give a staff member a check-in PIN of six digits, or take it away (``pin=None``).
 
     A PIN already held by someone else is refused as ``pin_taken`` without saying whose.
@@ -295,9 +291,7 @@ def set_pin(db: sqlite_utils.Database, *, username: str, pin: str | None, actor:
         return get_staff(db, username)
 
 
-def authenticate_pin(
-    db: sqlite_utils.Database, *, pin: object, device: str, now: float | None = None
-) -> Staff:
+def authenticate_pin(db: Store, *, pin: object, device: str, now: float | None = None) -> Staff:
     """The active staff member whose PIN this is, or ``pin_wrong`` / ``pin_locked``.
 
     Failures are counted per device (a kiosk), since a PIN names no account: five wrong PINs

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
-
+from points.db import Store
 from points.errors import CornerError
 from points.goods import DEFAULT_CORNER, MAX_QUANTITY, add_stock_entry
 from points.requests import once
@@ -26,7 +25,7 @@ def _counted(value: object, field: str) -> int:
     return value
 
 
-def _on_hand(db: sqlite_utils.Database, corner_id: int, goods_id: int) -> int | None:
+def _on_hand(db: Store, corner_id: int, goods_id: int) -> int | None:
     """The stored count, or None when the good is unknown (0 when it never had stock here)."""
     if not db.execute("SELECT 1 FROM goods WHERE id = ?", [goods_id]).fetchone():
         return None
@@ -37,7 +36,7 @@ def _on_hand(db: sqlite_utils.Database, corner_id: int, goods_id: int) -> int | 
 
 
 def correct_stock(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     goods_id: int,
     counted: int,
@@ -88,7 +87,7 @@ def correct_stock(
 
 
 def set_low_threshold(
-    db: sqlite_utils.Database,
+    db: Store,
     *,
     goods_id: int,
     threshold: int,
@@ -122,7 +121,7 @@ def set_low_threshold(
     )
 
 
-def low_stock(db: sqlite_utils.Database, *, corner_id: int = DEFAULT_CORNER) -> list[LowStock]:
+def low_stock(db: Store, *, corner_id: int = DEFAULT_CORNER) -> list[LowStock]:
     """Active goods at or below their threshold at a corner, the emptiest first."""
     rows = db.execute(
         "SELECT g.id, g.name, s.on_hand, s.low_threshold FROM stock s"
@@ -147,7 +146,7 @@ class StockEntry:
 
 
 def stock_history(
-    db: sqlite_utils.Database, *, goods_id: int, corner_id: int = DEFAULT_CORNER, limit: int = 20
+    db: Store, *, goods_id: int, corner_id: int = DEFAULT_CORNER, limit: int = 20
 ) -> list[StockEntry]:
     """The latest rows of a good's stock ledger at a corner, newest first."""
     rows = db.execute(
