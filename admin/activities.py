@@ -25,9 +25,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from admin import blueprint, organiser_allowed
+from admin.blueprint import blueprint
 from admin.goods import new_request_id, show_refusal, strip
-from kiosk.app import get_db
 from points.activities import (
     MAX_STANDARD_POINTS,
     close_activity,
@@ -48,6 +47,8 @@ from points.activity_awards import (
 from points.checkins import activity_board, check_in
 from points.errors import MESSAGES, CornerError
 from points.members import get_member
+from web.auth import organiser_allowed
+from web.db import get_db
 
 AWARD_MODE_LABELS = {
     "on_checkin": lazy_gettext("On check-in"),

@@ -11,9 +11,9 @@ import re
 from flask import Response, abort, render_template, request
 from flask_babel import gettext, lazy_gettext
 
-from admin import blueprint
-from kiosk.app import get_db
+from admin.blueprint import blueprint
 from points.audit import AuditEntry, audit_names, list_audit
+from web.db import get_db
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PAGE_ROWS = 300

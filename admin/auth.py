@@ -8,10 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from admin import blueprint, clock, end_login, organiser_allowed, public, start_login
-from kiosk.app import get_db
-from points.errors import MESSAGES, CornerError
+from admin.blueprint import blueprint
 from points.staff import authenticate
+from web.auth import end_login, organiser_allowed, public, start_login
+from web.db import get_db
+from web.errors import shown_on
 
 
 class LoginForm(FlaskForm):
@@ -44,16 +45,12 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            staff = authenticate(
-                get_db(), username=form.username.data, password=form.password.data, now=clock()
-            )
-        except CornerError as error:
-            form.password.errors.append(gettext(MESSAGES[error.code]))
-            status = 429 if error.code == "login_locked" else 401
-        else:
+        fields = {"login_failed": "password", "login_locked": "password"}
+        with shown_on(form, fields) as refusal:
+            staff = authenticate(get_db(), username=form.username.data, password=form.password.data)
             start_login(staff)
             return redirect(safe_next(request.args.get("next")))
+        status = refusal.status
     elif form.errors:
         status = 400
     return render_template("admin/login.html", form=form), status

@@ -8,9 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from admin import blueprint
+from admin.blueprint import blueprint
 from admin.goods import new_request_id, show_refusal, strip
-from kiosk.app import current_instance, get_db
 from points.branches import (
     MAX_NAME,
     add_branch,
@@ -23,6 +22,8 @@ from points.branches import (
 )
 from points.corners import add_corner, list_corners
 from points.errors import CornerError
+from web.db import get_db
+from web.instance import current_instance
 
 NAME_FIELDS = {code: "name" for code in ("community_exists", "branch_exists", "corner_exists")}
 

@@ -11,12 +11,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired
 
-from admin import blueprint
+from admin.blueprint import blueprint
 from cards.nfc import normalise_uid
 from cards.qr import qr_png
 from cards.token import make_token
-from kiosk.app import get_db, is_loopback
-from kiosk.readers import LOCAL
 from points.errors import MESSAGES, CornerError
 from points.member_cards import (
     bind_nfc_card,
@@ -26,6 +24,8 @@ from points.member_cards import (
     revoke_card,
 )
 from points.members import Member, get_member, list_members
+from web.context import LOCAL, is_loopback
+from web.db import get_db
 
 CARDS_PER_SHEET = 10  # 2 x 5 credit-card-size cards on one A4 page
 

@@ -8,9 +8,9 @@ from datetime import date
 from flask import render_template
 
 from admin.goods import chosen_corner
-from kiosk.app import get_db
 from points.clock import now
 from points.reports import dashboard
+from web.db import get_db
 
 CHART_WIDTH = 640
 CHART_HEIGHT = 220

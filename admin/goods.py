@@ -11,13 +11,15 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from admin import accepts_uploads, blueprint
-from kiosk.app import current_instance, get_db
-from kiosk.pictures import MAX_BYTES, prepare_picture, save_picture
+from admin.blueprint import blueprint
 from points.corners import Corner, list_corners
 from points.errors import MESSAGES, CornerError
 from points.goods import MAX_POINTS, add_goods, goods_detail, list_goods, update_goods
 from points.limits import PERIODS, set_goods_limit
+from web.auth import accepts_uploads
+from web.db import get_db
+from web.instance import current_instance
+from web.pictures import MAX_BYTES, prepare_picture, save_picture
 
 # an upload a little over the picture limit still reaches the form, which then says "too large"
 # next to the field; a bigger one meets the 413 page
@@ -143,12 +145,6 @@ def _save_goods(form: GoodsForm, write) -> object | None:
             (current_instance().pictures / picture).unlink(missing_ok=True)
         show_refusal(form, error, {"goods_exists": "name"})
         return None
-
-
-@blueprint.errorhandler(413)
-def too_large(_error):
-    """A file beyond the upload limit: the form cannot even be read, so say so on a page."""
-    return render_template("admin/goods/too_large.html"), 413
 
 
 @blueprint.get("/goods")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import g, render_template
 
-from admin import blueprint, organiser_allowed
+from admin.blueprint import blueprint
 from admin.dashboard import render_dashboard
+from web.auth import organiser_allowed
 
 
 @blueprint.get("/")

@@ -22,11 +22,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 
-from admin import accepts_uploads, blueprint
-from kiosk.app import get_db
+from admin.blueprint import blueprint
 from points.errors import N_, CornerError
 from points.member_import import FIELDS, check_import, import_members
 from points.members import list_members
+from web.auth import accepts_uploads
+from web.db import get_db
 
 UPLOAD_LIMIT = 4 * 1024 * 1024  # a few thousand members; the app's default limit is 64 KB
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -10,11 +10,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
-from admin import blueprint
-from kiosk.app import get_db
+from admin.blueprint import blueprint
 from points.errors import MESSAGES, CornerError
 from points.members import add_member, edit_member, get_member, set_member_status
 from points.search import search_members
+from web.db import get_db
 
 
 def _strip(value):

@@ -13,11 +13,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Regexp
 
-from admin import blueprint, organiser_allowed
+from admin.blueprint import blueprint
 from admin.goods import show_refusal, strip
-from kiosk.app import get_db
 from points.errors import CornerError
 from points.staff import PIN_LENGTH, Staff, get_staff, set_pin
+from web.auth import organiser_allowed
+from web.db import get_db
 
 # a numeric keypad on phones and tablets; no browser should offer to remember it as a password
 _PIN_INPUT = {"inputmode": "numeric", "autocomplete": "new-password", "maxlength": PIN_LENGTH}

@@ -11,12 +11,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from admin import blueprint
+from admin.blueprint import blueprint
 from admin.goods import new_request_id, show_refusal, strip
-from kiosk.app import get_db
 from points.errors import CornerError
 from points.ledger import MAX_POINTS_PER_ENTRY, award_points, deduct_points
 from points.records import PointsRecord, RecordLine, points_record
+from web.db import get_db
 
 KINDS = {
     "award": lazy_gettext("Points awarded"),

@@ -10,13 +10,13 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
-from admin import blueprint
+from admin.blueprint import blueprint
 from admin.goods import new_request_id, strip
-from kiosk.app import get_db
 from points.corners import list_corners
 from points.errors import MESSAGES, CornerError
 from points.redemptions import reverse_redemption
 from points.reports import list_redemptions, redemption_detail
+from web.db import get_db
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

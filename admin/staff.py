@@ -12,9 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Regexp
 
-from admin import blueprint
+from admin.blueprint import blueprint
 from admin.goods import show_refusal, strip
-from kiosk.app import get_db
 from points.errors import MESSAGES, CornerError
 from points.staff import (
     MIN_PASSWORD,
@@ -27,6 +26,7 @@ from points.staff import (
     reactivate_staff,
     set_password,
 )
+from web.db import get_db
 
 ROLE_LABELS = {"admin": lazy_gettext("Admin"), "organiser": lazy_gettext("Organiser")}
 # which field a refusal of the core belongs to

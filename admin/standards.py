@@ -9,12 +9,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from admin import blueprint
 from admin.activities import KIND_LABELS, LABELS, POINTS_RANGE
+from admin.blueprint import blueprint
 from admin.goods import new_request_id, show_refusal, strip
-from kiosk.app import get_db
 from points.activities import MAX_STANDARD_POINTS, add_category, edit_category, list_categories
 from points.errors import MESSAGES, CornerError
+from web.db import get_db
 
 
 class CategoryForm(FlaskForm):

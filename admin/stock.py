@@ -8,12 +8,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from admin import blueprint
+from admin.blueprint import blueprint
 from admin.goods import chosen_corner, goods_or_404, new_request_id, show_refusal, strip
-from kiosk.app import get_db
 from points.errors import CornerError
 from points.goods import MAX_QUANTITY, RESTOCK_SOURCES, restock
 from points.stock import correct_stock, low_stock, set_low_threshold, stock_history
+from web.db import get_db
 
 SOURCE_LABELS = {
     "purchase": lazy_gettext("Purchase"),

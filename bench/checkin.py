@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.redeem import Server, machine, percentile  # noqa: E402
 from cards.decode import decode_qr  # noqa: E402
-from kiosk.instance import init_instance, open_instance  # noqa: E402
+from web.instance import init_instance, open_instance  # noqa: E402
 from points.check import check  # noqa: E402
 from points.db import connect  # noqa: E402
 from points.staff import add_staff, set_pin  # noqa: E402

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cards.token import make_token  # noqa: E402
-from kiosk.instance import init_instance  # noqa: E402
+from web.instance import init_instance  # noqa: E402
 from points.db import connect  # noqa: E402
 from points.goods import add_goods  # noqa: E402
 from points.ledger import MAX_POINTS_PER_ENTRY, award_points  # noqa: E402

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from kiosk.instance import init_instance  # noqa: E402
+from web.instance import init_instance  # noqa: E402
 from points.db import connect  # noqa: E402
 from points.member_cards import bind_nfc_card  # noqa: E402
 from tests.conftest import Server  # noqa: E402

@@ -30,6 +30,12 @@ _SIGNATURE_BYTES = 10
 _TOKEN = re.compile(
     r"^EC(\d+)\.([A-Z2-7]{4})\.([A-Z0-9-]{1,20})\.([1-9][0-9]{0,11})\.([A-Z2-7]{16})$"
 )
+# The same format of this VERSION for the pages (a JavaScript RegExp as well): its one group is
+# the member number. Match it against the token in upper case, as read_token does; it says what
+# a token names, not that it is genuine. tests/test_token_pattern.py keeps it in step with _TOKEN.
+TOKEN_PATTERN = (
+    rf"^{VERSION}\.[A-Z2-7]{{4}}\.([A-Z0-9-]{{1,20}})\.[1-9][0-9]{{0,11}}\.[A-Z2-7]{{16}}$"
+)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,1 @@
-"""The Flask application: app factory, CLI, the touchscreen pages and their JSON API."""
-
-from kiosk.app import create_app
-
-__all__ = ["create_app"]
+"""The touchscreen surface: the kiosk pages, their JSON API and the check-in page (views only)."""

@@ -2,81 +2,28 @@
 
 from __future__ import annotations
 
-import json
-import queue
 from dataclasses import asdict
 from datetime import datetime
 
 from babel.dates import format_skeleton
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
-from flask_babel import get_locale, gettext
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import get_locale
 
 from cards.credentials import scan as scan_card
 from cards.nfc import ReaderStatus, normalise_uid
-from kiosk.app import current_instance, get_db, is_loopback, page_channel, page_corner
-from kiosk.readers import LOCAL
 from points.clock import now
 from points.errors import CornerError
 from points.goods import catalog as corner_catalog
-from points.kiosks import authenticate_kiosk, kiosk_is_active
+from points.kiosks import authenticate_kiosk
 from points.records import RecentLine, recent_record
 from points.redemptions import redeem as redeem_goods
 from points.sessions import end_session
+from web.context import is_loopback, page_context
+from web.db import get_db
+from web.hub import current_hub, event_stream
+from web.instance import card_secret, current_instance
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
-
-# HTTP status per error code; anything not listed is a 422 (understood, but refused)
-STATUS = {
-    "invalid_request": 400,
-    "session_expired": 401,
-    "card_invalid": 403,
-    "card_foreign": 403,
-    "card_unknown": 403,
-    "card_revoked": 403,
-    "member_inactive": 403,
-    "kiosk_unauthorized": 403,
-    "request_conflict": 409,
-    "internal_error": 500,
-}
-
-
-def error_response(code: str, status: int | None = None, **details: object):
-    """``{"error": {"code", "message"}}`` with the message in the page's language."""
-    from points.errors import MESSAGES
-
-    body = {"error": {"code": code, "message": gettext(MESSAGES[code])}}
-    if details:
-        body["error"]["details"] = details
-    return jsonify(body), status or STATUS.get(code, 422)
-
-
-@blueprint.errorhandler(CornerError)
-def corner_error(error: CornerError):
-    return error_response(error.code, **_public_details(error))
-
-
-@blueprint.app_errorhandler(HTTPException)
-def http_error(error: HTTPException):
-    """Under /api/: malformed JSON, wrong method, unknown route, too large are invalid requests."""
-    if not request.path.startswith(blueprint.url_prefix + "/"):
-        return error  # pages keep Flask's own error pages
-    return error_response("invalid_request", error.code or 400)
-
-
-@blueprint.errorhandler(Exception)
-def unexpected_error(error: Exception):
-    """A bug must not show a stack trace to a member: log it, answer a code."""
-    if isinstance(error, HTTPException):
-        return http_error(error)
-    current_app.logger.exception("unexpected error in %s", request.path)
-    return error_response("internal_error", 500)
-
-
-def _public_details(error: CornerError) -> dict:
-    """Details the kiosk may show (how many points are missing, which item ran out)."""
-    allowed = {"balance", "needed", "goods_id", "on_hand", "field", "limit", "period", "left"}
-    return {key: value for key, value in error.details.items() if key in allowed}
 
 
 def _json_body() -> dict:
@@ -94,13 +41,13 @@ def health():
 
 @blueprint.post("/kiosk/scan")
 def scan():
-    instance = current_instance()
+    """A QR card held to this page's scanner: a session at this page's corner."""
     session = scan_card(
         get_db(),
-        current_app.config["CARD_SECRET"],
+        card_secret(),
         _json_body().get("credential"),
-        corner_id=instance.settings.corner,
-        ttl_seconds=instance.settings.session_seconds,
+        corner_id=page_context().require_kiosk().corner_id,
+        ttl_seconds=current_instance().settings.session_seconds,
     )
     return jsonify(
         {
@@ -115,7 +62,7 @@ def scan():
 
 @blueprint.get("/kiosk/catalog")
 def catalog():
-    goods = corner_catalog(get_db(), corner_id=page_corner())
+    goods = corner_catalog(get_db(), corner_id=page_context().require_kiosk().corner_id)
     return jsonify(
         {
             "goods": [
@@ -124,7 +71,9 @@ def catalog():
                     "name": item.name,
                     "points": item.points,
                     "stock": item.stock,
-                    "picture": url_for("picture", filename=item.picture) if item.picture else None,
+                    "picture": url_for("web.picture", filename=item.picture)
+                    if item.picture
+                    else None,
                 }
                 for item in goods
             ]
@@ -134,6 +83,7 @@ def catalog():
 
 @blueprint.post("/kiosk/redeem")
 def redeem():
+    page_context().require_kiosk()
     body = _json_body()
     redemption = redeem_goods(
         get_db(),
@@ -199,44 +149,14 @@ def logout():
 
 # -- card taps: server-sent events to the page, taps and reader status from agents -------------
 
-KEEPALIVE_SECONDS = 5  # waitress notices a closed page only when it writes
-
-
-def _sse(event: dict) -> str:
-    return f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
-
-
-def event_stream(hub, channel: str | None, subscription: queue.Queue, first: list[dict]):
-    """A page's server-sent events: ``first``, then the hub's events as they come (one waitress
-    thread per open page), a keep-alive between; the subscription ends with the page."""
-
-    @stream_with_context
-    def stream():
-        try:
-            yield "retry: 2000\n\n"
-            for event in first:
-                yield _sse(event)
-            while True:
-                try:
-                    event = subscription.get(timeout=KEEPALIVE_SECONDS)
-                except queue.Empty:
-                    yield ": keep-alive\n\n"
-                    continue
-                yield _sse(event)
-        finally:
-            hub.unsubscribe(channel, subscription)
-
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return Response(stream(), mimetype="text/event-stream", headers=headers)
-
 
 @blueprint.get("/kiosk/events")
 def events():
     """The page's stream of card taps and reader status."""
-    channel = page_channel()
-    if channel is None or (channel != LOCAL and not kiosk_is_active(get_db(), channel)):
+    channel = page_context().channel
+    if channel is None:
         raise CornerError("kiosk_unauthorized")
-    hub = current_app.extensions["card_hub"]
+    hub = current_hub()
     subscription = hub.subscribe(channel)
     status = hub.status(channel)
     return event_stream(hub, channel, subscription, [{"type": "status", **status.as_dict()}])
@@ -245,10 +165,10 @@ def events():
 @blueprint.get("/kiosk/status")
 def status():
     """Which card readers are live for this page's kiosk."""
-    channel = page_channel()
+    channel = page_context().channel
     if channel is None:
         raise CornerError("kiosk_unauthorized")
-    hub = current_app.extensions["card_hub"]
+    hub = current_hub()
     answer = {"kiosk": channel, **hub.status(channel).as_dict()}
     if is_loopback() and channel in hub.last_unknown_uid:
         answer["last_unknown_uid"] = hub.last_unknown_uid[channel]  # for staff binding a card
@@ -268,8 +188,7 @@ def tap():
     kiosk = _agent()
     body = _json_body()
     uid = None if body.get("error") else normalise_uid(body.get("uid"))
-    hub = current_app.extensions["card_hub"]
-    delivered = hub.tap(kiosk.name, corner_id=kiosk.corner_id, uid=uid, error=body.get("error"))
+    delivered = current_hub().tap(kiosk.name, uid=uid, error=body.get("error"))
     return jsonify({"ok": True, "delivered": delivered})
 
 
@@ -283,5 +202,5 @@ def reader_status():
     if service not in ("running", "unavailable") or not isinstance(readers, list):
         raise CornerError("invalid_request", field="readers")
     readers = tuple(str(name)[:200] for name in readers[:16])
-    current_app.extensions["card_hub"].set_status(kiosk.name, ReaderStatus(service, readers))
+    current_hub().set_status(kiosk.name, ReaderStatus(service, readers))
     return jsonify({"ok": True})

@@ -13,136 +13,46 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    g,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, g, jsonify, render_template, request, url_for
 from flask_babel import get_locale, gettext
-from flask_wtf.csrf import CSRFError, generate_csrf
-from werkzeug.exceptions import HTTPException
+from flask_wtf.csrf import generate_csrf
 
-from admin import current_staff, end_login
 from cards.credentials import check_in_credential, check_in_credentials
 from cards.decode import decode_qr
-from kiosk.api import error_response, event_stream
-from kiosk.app import current_instance, get_db, page_channel
-from kiosk.readers import LOCAL, CheckinMode, board_dict
 from points.activities import get_activity, list_activities
 from points.checkins import activity_board
-from points.errors import MESSAGES, CornerError
-from points.kiosks import kiosk_is_active
-from points.staff import PIN_LENGTH, Staff, authenticate_pin, get_staff
+from points.errors import CornerError
+from points.staff import PIN_LENGTH, authenticate_pin
+from web.auth import (
+    accepts_uploads,
+    checkin_gate,
+    checkin_staff,
+    end_login,
+    end_pin_login,
+    public,
+    start_pin_login,
+)
+from web.context import page_context
+from web.db import get_db
+from web.errors import answers_json, json_error, message
+from web.hub import CheckinMode, board_dict, current_hub, event_stream
+from web.i18n import error_strings
+from web.instance import card_secret, current_instance
 
-blueprint = Blueprint("checkin", __name__, url_prefix="/checkin")
+blueprint = Blueprint("checkin", __name__, url_prefix="/checkin", template_folder="templates")
 
 MAX_PICTURE_BYTES = 2 * 1024 * 1024  # a camera frame or a phone photo, already made smaller
 ACTIONS = ("in", "out")
-STATUS = {"pin_wrong": 403, "pin_locked": 429, "image_invalid": 400, "invalid_request": 400}
-
-
-# -- who is checking members in ------------------------------------------------------------------
-
-
-def _pin_staff() -> Staff | None:
-    """The staff member of this page's PIN login, if it still holds (else it is forgotten)."""
-    username = session.get("checkin_staff")
-    if not username:
-        return None
-    staff = get_staff(get_db(), username)
-    if (
-        staff is None
-        or not staff.active
-        or not staff.pin_stamp
-        or staff.pin_stamp != session.get("checkin_pin_stamp")
-    ):
-        end_pin_login()
-        return None
-    return staff
-
-
-def end_pin_login() -> None:
-    session.pop("checkin_staff", None)
-    session.pop("checkin_pin_stamp", None)
-
-
-def checkin_staff() -> tuple[Staff | None, str | None]:
-    """Who is checking members in, and how: ("pin" | "login"), or (None, None).
-
-    A PIN login decides the mode when there is one: such a page needs a PIN to leave.
-    """
-    staff = _pin_staff()
-    if staff is not None:
-        return staff, "pin"
-    staff = current_staff()
-    if staff is not None:  # every staff role may check members in
-        return staff, "login"
-    return None, None
-
-
-def _json_endpoint() -> bool:
-    return request.endpoint not in ("checkin.start", "checkin.activity")
 
 
 @blueprint.before_request
 def require_staff():
-    """The one gate: nothing but the PIN keypad and the PIN login answers without staff."""
-    if request.endpoint in ("checkin.start", "checkin.pin_login"):
-        return None
-    staff, mode = checkin_staff()
-    if staff is None:
-        if _json_endpoint():
-            return _login_required()
-        return redirect(url_for("checkin.start", **_language()))
-    g.checkin_staff, g.checkin_mode = staff, mode
-    return None
+    """The gate: nothing but the ``public`` PIN keypad and PIN login answers without staff.
 
-
-def _login_required():
-    """401 for the page's JavaScript: keep what it has (the offline queue) and say why."""
-    return error_response("login_required", 401)
-
-
-@blueprint.before_app_request
-def picture_limit():
-    """The decode view takes a picture of up to 2 MB; every other request keeps the small limit.
-
-    An app-level hook registered before CSRFProtect's (the CSRF check reads the body), and only
-    for a browser with a staff session: anyone else is refused later, and never gets to send
-    2 MB first.
+    A script's call gets 401 ``login_required`` (the page keeps its offline queue and says
+    why); a page goes back to the keypad.
     """
-    if request.endpoint == "checkin.decode" and (
-        session.get("staff") or session.get("checkin_staff")
-    ):
-        request.max_content_length = MAX_PICTURE_BYTES
-
-
-@blueprint.errorhandler(CornerError)
-def corner_error(error: CornerError):
-    details = {key: error.details[key] for key in ("field", "seconds") if key in error.details}
-    return error_response(error.code, STATUS.get(error.code), **details)
-
-
-@blueprint.errorhandler(CSRFError)
-def csrf_error(_error: CSRFError):
-    return error_response("invalid_request", 400, field="csrf_token")
-
-
-@blueprint.errorhandler(HTTPException)
-def http_error(error: HTTPException):
-    """The JSON views answer JSON (too large, malformed, wrong method); the pages answer HTML."""
-    if not _json_endpoint():
-        return error
-    if error.code == 413 and request.endpoint == "checkin.decode":
-        return error_response("image_invalid", 413)  # a picture too large
-    return error_response("invalid_request", error.code or 400)
+    return checkin_gate(keypad=url_for("checkin.start", **_language()))
 
 
 def _language() -> dict:
@@ -158,17 +68,9 @@ def _body() -> dict:
     return body
 
 
-def kiosk_channel() -> str | None:
-    """This page's kiosk (this machine, or a bound kiosk that is still active), or None."""
-    channel = page_channel()
-    if channel is None or channel == LOCAL or kiosk_is_active(get_db(), channel):
-        return channel
-    return None
-
-
 def _device() -> str:
     """Where a scan was made, for the scan log: this kiosk, or the browser's address."""
-    channel = kiosk_channel()
+    channel = page_context().channel
     return f"kiosk:{channel}" if channel else f"browser:{request.remote_addr}"
 
 
@@ -182,12 +84,13 @@ def _render(template: str, **values):
         lang_query=_language(),
         pin_length=PIN_LENGTH,
         strings=checkin_strings(),
-        on_kiosk=kiosk_channel() is not None,
+        on_kiosk=page_context().on_kiosk,
         **values,
     )
 
 
 @blueprint.get("")
+@public
 def start():
     """The PIN keypad (on a kiosk) or a login link, else the open activities to pick from."""
     staff, mode = checkin_staff()
@@ -196,7 +99,7 @@ def start():
             "kiosk/checkin_pin.html",
             mode=None,
             idle_seconds=current_instance().settings.idle_seconds,
-            pin_allowed=kiosk_channel() is not None,
+            pin_allowed=page_context().on_kiosk,
             login_url=url_for("admin.login", next=url_for("checkin.start", **_language())),
         )
     return _render(
@@ -210,10 +113,7 @@ def start():
 @blueprint.get("/<int:activity_id>")
 def activity(activity_id: int):
     """The check-in screen of one activity."""
-    try:
-        board = activity_board(get_db(), activity_id)
-    except CornerError:
-        abort(404)
+    board = activity_board(get_db(), activity_id)  # activity_unknown: 404
     return _render(
         "kiosk/checkin.html",
         staff=g.checkin_staff,
@@ -232,22 +132,24 @@ def activity(activity_id: int):
 
 
 @blueprint.post("/pin")
+@answers_json
+@public
 def pin_login():
     """A PIN typed on the kiosk's keypad: check-in for this browser, nothing else."""
-    if kiosk_channel() is None:
+    if not page_context().on_kiosk:
         # a PIN is short: it is for the kiosk's keypad; other browsers log in with a password
-        return _login_required()
+        return json_error("login_required")
     staff = authenticate_pin(get_db(), pin=_body().get("pin"), device=_device())
-    session.pop("csrf_token", None)  # a fresh CSRF token for the new login
-    session["checkin_staff"], session["checkin_pin_stamp"] = staff.username, staff.pin_stamp
+    start_pin_login(staff)
     return jsonify({"ok": True, "next": url_for("checkin.start", **_language())})
 
 
 @blueprint.post("/leave")
+@answers_json
 def leave():
     """Back to the kiosk after an organiser's PIN; a password login goes back to the admin."""
     if g.checkin_mode == "login":
-        if kiosk_channel() is None:
+        if not page_context().on_kiosk:
             return jsonify({"ok": True, "next": url_for("admin.activities")})
         # a kiosk is left to the members: a password login there ends with check-in
         end_login()
@@ -264,20 +166,17 @@ def outcome_json(outcome) -> dict:
     """An outcome with its refusal in the page's words."""
     answer = asdict(outcome)
     if not outcome.accepted:
-        answer["message"] = gettext(MESSAGES[outcome.code])
+        answer["message"] = message(outcome.code)
     return answer
 
 
-def _hub():
-    return current_app.extensions["card_hub"]
-
-
 @blueprint.post("/<int:activity_id>/scan")
+@answers_json
 def scan(activity_id: int):
     body = _body()
     outcome = check_in_credential(
         get_db(),
-        current_app.config["CARD_SECRET"],
+        card_secret(),
         activity_id=activity_id,
         credential=body.get("credential"),
         operator=g.checkin_staff.username,
@@ -285,11 +184,12 @@ def scan(activity_id: int):
         device=_device(),
         action=body.get("action", "in"),
     )
-    _hub().announce(get_db(), activity_id, [outcome])
+    current_hub().announce(get_db(), activity_id, [outcome])
     return jsonify(outcome_json(outcome))
 
 
 @blueprint.post("/<int:activity_id>/batch")
+@answers_json
 def batch(activity_id: int):
     """The offline queue sent at once: a resent scan returns its first outcome."""
     scans = _body().get("scans")
@@ -297,13 +197,13 @@ def batch(activity_id: int):
         raise CornerError("invalid_request", field="scans")
     outcome = check_in_credentials(
         get_db(),
-        current_app.config["CARD_SECRET"],
+        card_secret(),
         activity_id=activity_id,
         scans=scans,
         operator=g.checkin_staff.username,
         device=_device(),
     )
-    _hub().announce(get_db(), activity_id, [*outcome.accepted, *outcome.refused])
+    current_hub().announce(get_db(), activity_id, [*outcome.accepted, *outcome.refused])
     return jsonify(
         {
             "accepted": [outcome_json(item) for item in outcome.accepted],
@@ -313,12 +213,15 @@ def batch(activity_id: int):
 
 
 @blueprint.post("/<int:activity_id>/decode")
+@answers_json
+@accepts_uploads(MAX_PICTURE_BYTES)
 def decode(activity_id: int):
     """A camera frame or a photo: the texts of the QR codes in it (the page then scans them)."""
     return jsonify({"texts": decode_qr(request.get_data(cache=False))})
 
 
 @blueprint.get("/<int:activity_id>/board")
+@answers_json
 def board(activity_id: int):
     """The running count and last names; also how the page learns the server is back."""
     answer = board_dict(activity_board(get_db(), activity_id))
@@ -327,6 +230,7 @@ def board(activity_id: int):
 
 
 @blueprint.get("/<int:activity_id>/events")
+@answers_json
 def events(activity_id: int):
     """Card taps on this page's kiosk, checked in by the hub, and every check-in of the activity.
 
@@ -336,8 +240,8 @@ def events(activity_id: int):
     action = request.args.get("action", "in")
     if action not in ACTIONS:
         raise CornerError("invalid_request", field="action")
-    channel = kiosk_channel()
-    hub = _hub()
+    channel = page_context().channel
+    hub = current_hub()
     mode = CheckinMode(activity_id, g.checkin_staff.username, action)
     subscription = hub.subscribe(channel, checkin=mode)
     first = [{"type": "status", **hub.status(channel).as_dict()}] if channel else []
@@ -385,5 +289,5 @@ def checkin_strings() -> dict[str, str]:
             "Card reader disconnected: please use the QR scanner, the camera or the member number"
         ),
     }
-    strings.update({f"error_{code}": gettext(message) for code, message in MESSAGES.items()})
+    strings.update(error_strings())
     return strings

@@ -9,22 +9,21 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale
 
 from cards.qr import qr_png
 from cards.token import make_token
-from kiosk.app import current_instance, get_db
-from kiosk.demo import DEMO_PIN
-from kiosk.i18n import kiosk_strings
-from points.errors import CornerError
+from kiosk.strings import kiosk_strings
 from points.kiosks import authenticate_kiosk
 from points.member_cards import current_qr_card
 from points.members import get_member, list_members
+from web.auth import bind_kiosk as remember_kiosk
+from web.db import get_db
+from web.instance import card_secret, current_instance
 
-blueprint = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+blueprint = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates")
 
 
 @blueprint.get("")
@@ -44,14 +43,10 @@ def start():
 
 def bind_kiosk():
     """``/kiosk?kiosk=NAME&key=TOKEN`` binds this browser to a remote kiosk (its card taps)."""
-    try:
-        kiosk = authenticate_kiosk(
-            get_db(), name=request.args.get("kiosk"), token=request.args.get("key")
-        )
-    except CornerError:
-        abort(403)
-    session.permanent = True
-    session["kiosk"], session["kiosk_corner"] = kiosk.name, kiosk.corner_id
+    kiosk = authenticate_kiosk(
+        get_db(), name=request.args.get("kiosk"), token=request.args.get("key")
+    )  # kiosk_unauthorized: 403
+    remember_kiosk(kiosk)
     # redirect, so the token leaves the address bar and the browser history
     language = request.args.get("lang")
     return redirect(url_for("kiosk.start", **({"lang": language} if language else {})))
@@ -66,7 +61,7 @@ def _demo_only() -> None:
 def demo_cards():
     """Every member's current QR card, with a button that scans it on this kiosk."""
     _demo_only()
-    secret = current_app.config["CARD_SECRET"]
+    secret = card_secret()
     cards = []
     for member in list_members(get_db()):
         card = current_qr_card(get_db(), member.number)
@@ -74,23 +69,21 @@ def demo_cards():
             token = make_token(secret, member_number=member.number, serial=card.id)
             cards.append({"member": member, "token": token})
     return render_template(
-        "kiosk/demo_cards.html", cards=cards, language=str(get_locale()), demo_pin=DEMO_PIN
+        "kiosk/demo_cards.html",
+        cards=cards,
+        language=str(get_locale()),
+        demo_pin=current_app.config["DEMO_PIN"],
     )
 
 
 @blueprint.get("/demo-cards/<number>.png")
 def demo_card_image(number: str):
     _demo_only()
-    try:
-        member = get_member(get_db(), number)
-    except CornerError:
-        abort(404)
+    member = get_member(get_db(), number)  # member_unknown: 404
     card = current_qr_card(get_db(), member.number)
     if card is None:
         abort(404)
-    token = make_token(
-        current_app.config["CARD_SECRET"], member_number=member.number, serial=card.id
-    )
+    token = make_token(card_secret(), member_number=member.number, serial=card.id)
     size = 8 if request.args.get("size") == "large" else 6
     return (
         qr_png(token, box_size=size),

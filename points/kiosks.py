@@ -96,7 +96,9 @@ def authenticate_kiosk(db: Store, *, name: object, token: object) -> Kiosk:
     return Kiosk(name, row[0])
 
 
-def kiosk_is_active(db: Store, name: str) -> bool:
-    """Is there a kiosk of this name whose token has not been revoked?"""
-    row = db.execute("SELECT revoked IS NULL FROM kiosks WHERE name = ?", [name]).fetchone()
-    return bool(row and row[0])
+def find_kiosk(db: Store, name: str) -> Kiosk | None:
+    """The kiosk of this name, revoked or not, or None."""
+    row = db.execute(
+        "SELECT corner_id, revoked IS NOT NULL FROM kiosks WHERE name = ?", [name]
+    ).fetchone()
+    return None if row is None else Kiosk(name, row[0], bool(row[1]))

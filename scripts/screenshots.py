@@ -16,8 +16,8 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kiosk.demo import DEMO_PIN, fill_demo  # noqa: E402
-from kiosk.instance import init_instance  # noqa: E402
+from corner.demo import DEMO_PIN, fill_demo  # noqa: E402
+from web.instance import init_instance  # noqa: E402
 from points.db import connect  # noqa: E402
 from tests.conftest import Server  # noqa: E402
 from tests.helpers import card_token  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from kiosk.app import create_app
+from corner.app import create_app
 from points.staff import add_staff
 
 PASSWORD = "correct horse 7"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk.app import create_app
-from kiosk.instance import init_instance
+from corner.app import create_app
+from web.instance import init_instance
 from points.db import connect
 from tests.pcsc import cards_on_readers, running_pcscd
 
@@ -55,7 +55,7 @@ def free_port() -> int:
 
 def corner_command(*args: str) -> list[str]:
     """The installed ``corner`` console script run by this Python (the real entry point)."""
-    return [sys.executable, "-c", "from kiosk.cli import main; main()", *args]
+    return [sys.executable, "-c", "from corner.cli import main; main()", *args]
 
 
 class Server:

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from admin.imports import FileProblem, read_rows
-from kiosk.instance import init_instance
+from web.instance import init_instance
 from points.audit import list_audit
 from points.db import connect
 from points.member_import import check_import, import_members

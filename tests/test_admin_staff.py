@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from kiosk.cli import cli
-from kiosk.cli_users import is_loopback_host, warn_without_admin
+from corner.cli import cli
+from corner.cli.users import is_loopback_host, warn_without_admin
 from points.audit import list_audit, record
 from points.db import connect
 from points.errors import CornerError

@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from kiosk.app import create_app
-from kiosk.readers import LOCAL, CheckinMode
+from corner.app import create_app
+from web.hub import LOCAL, CheckinMode
 from points.activity_awards import scan_log
 from points.ledger import balance
 from points.member_cards import bind_nfc_card

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from kiosk.demo import DEMO_PIN
+from corner.demo import DEMO_PIN
 from points.activities import list_activities
 from points.check import check
 from points.db import connect

@@ -7,7 +7,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from kiosk.cli import cli
+from corner.cli import cli
 from points.activities import get_activity
 from points.audit import list_audit
 from points.checkins import check_in, check_out

@@ -2,8 +2,8 @@
 
 import click
 
-from kiosk.cli import cli
-from kiosk.instance import Settings
+from corner.cli import cli
+from web.instance import Settings
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -7,51 +7,29 @@
 "use strict";
 
 (function () {
-  const config = JSON.parse(document.getElementById("checkin-config").textContent);
+  const { fill, element } = Corner;
+  const config = Corner.config("checkin-config");
   const T = config.strings;
-  const $ = (id) => document.getElementById(id);
+  const $ = Corner.byId;
   let csrfToken = config.csrf_token;
   const csrfHeaders = { "X-CSRFToken": csrfToken };  // camera.js reads it at each request
 
-  function fill(text, n) { return text.replace("%(n)s", String(n)); }
-  function withLanguage(path) {
-    return path + (path.includes("?") ? "&" : "?") + "lang=" + encodeURIComponent(config.language);
-  }
+  function withLanguage(path) { return Corner.withLanguage(path, config.language); }
   function setCsrf(token) {
     if (!token) return;
     csrfToken = token;
     csrfHeaders["X-CSRFToken"] = token;
   }
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
 
-  // A refusal keeps the server's code and words; "network" means the server did not answer.
+  // A refusal keeps the server's code and words; "network" means the server did not answer
+  // (nor did a proxy's 502, 503 or 504).
   async function call(method, path, body) {
-    let response;
-    try {
-      response = await fetch(withLanguage(path), {
-        method: method,
-        headers: body === undefined ? {} : { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        cache: "no-store",
-        credentials: "same-origin",
-      });
-    } catch (networkError) {
-      throw { code: "network", message: T.network };
-    }
-    if ([502, 503, 504].includes(response.status)) throw { code: "network", message: T.network };
-    let data = null;
-    try { data = await response.json(); } catch (parseError) { data = null; }
-    if (!response.ok) {
-      const error = (data && data.error) || { code: "invalid_request", message: T.error_invalid_request };
-      error.status = response.status;
-      throw error;
-    }
-    return data;
+    return Corner.requestJson(method, withLanguage(path), body, {
+      strings: T,
+      headers: { "X-CSRFToken": csrfToken },
+      init: { cache: "no-store", credentials: "same-origin" },
+      unreachable: [502, 503, 504],
+    });
   }
 
   function errorText(error) {
@@ -181,16 +159,12 @@
     localStorage.setItem(REFUSED_KEY, JSON.stringify(state.refused));
   }
 
-  function newRequestId() {
-    // crypto.randomUUID needs a secure context; a phone on the LAN over http has none
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    return "checkin-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  // what the organiser sees of a queued scan: a QR token names its member number
+  // what the organiser sees of a queued scan: a QR token names its member number (the token's
+  // format is cards/token.py's TOKEN_PATTERN; a scanner with Caps Lock on types lower case)
+  const TOKEN = new RegExp(config.token_pattern);
   function labelOf(credential) {
-    const parts = credential.split(".");
-    if (parts.length === 5 && parts[0].toUpperCase() === "EC1") return fill(T.member, parts[2]);
+    const token = TOKEN.exec(credential.toUpperCase());
+    if (token) return fill(T.member, token[1]);
     const text = credential.length > 24 ? credential.slice(0, 24) + "…" : credential;
     return fill(T.member, text);
   }
@@ -377,7 +351,7 @@
   async function scan(credential) {
     credential = String(credential || "").trim();
     if (!credential) return;
-    const item = { credential: credential, request_id: newRequestId(), action: state.action, time: Date.now() };
+    const item = { credential: credential, request_id: Corner.requestId("checkin-"), action: state.action, time: Date.now() };
     if (!state.online || state.loginEnded) { enqueue(item); return; }
     paint("busy", "", T.reading, "busy");
     try {
@@ -429,15 +403,7 @@
   }
 
   // ---- card taps and everybody's check-ins, pushed by the server ----
-  function showReaders(status) {
-    const line = $("reader-status");
-    if (status.service === "off") { line.hidden = true; return; }
-    const ready = status.service === "running" && status.readers.length > 0;
-    line.textContent = ready ? T.reader_ready : T.reader_missing;
-    line.className = "reader-status " + (ready ? "ready" : "missing");
-    line.dataset.state = ready ? "ready" : "missing";
-    line.hidden = false;
-  }
+  function showReaders(status) { Corner.showReaders($("reader-status"), status, T); }
 
   let source = null;
   function listen() {

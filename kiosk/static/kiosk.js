@@ -4,36 +4,20 @@
 "use strict";
 
 (function () {
-  const config = JSON.parse(document.getElementById("kiosk-config").textContent);
+  const { fill, element } = Corner;
+  const config = Corner.config("kiosk-config");
   const T = config.strings;
-  const $ = (id) => document.getElementById(id);
+  const $ = Corner.byId;
   const state = { session: null, member: null, balance: 0, allowances: {}, goods: [], cart: new Map(), requestId: null };
 
-  function fill(text, n) { return text.replace("%(n)s", String(n)); }
   // a sentence with several named parts: fillAll(T.x, {n: 1, total: 5})
   function fillAll(text, values) {
     return text.replace(/%\((\w+)\)s/g, (whole, key) => (key in values ? String(values[key]) : whole));
   }
-  function apiUrl(path) { return path + "?lang=" + encodeURIComponent(config.language); }
+  function apiUrl(path) { return Corner.withLanguage(path, config.language); }
 
   async function api(method, path, body) {
-    let response;
-    try {
-      response = await fetch(apiUrl(path), {
-        method: method,
-        headers: body ? { "Content-Type": "application/json" } : {},
-        body: body ? JSON.stringify(body) : undefined,
-      });
-    } catch (networkError) {
-      throw { code: "network", message: T.network };
-    }
-    let data = null;
-    try { data = await response.json(); } catch (parseError) { data = null; }
-    if (!response.ok) {
-      const error = (data && data.error) || { code: "invalid_request", message: T.error_invalid_request };
-      throw error;
-    }
-    return data;
+    return Corner.requestJson(method, apiUrl(path), body, { strings: T });
   }
 
   // ---- screens ----
@@ -132,15 +116,7 @@
   });
 
   // ---- NFC taps and reader status, pushed by the server (server-sent events) ----
-  function showReaders(status) {
-    const line = $("reader-status");
-    if (status.service === "off") { line.hidden = true; return; }
-    const ready = status.service === "running" && status.readers.length > 0;
-    line.textContent = ready ? T.reader_ready : T.reader_missing;
-    line.className = "reader-status " + (ready ? "ready" : "missing");
-    line.dataset.state = ready ? "ready" : "missing";
-    line.hidden = false;
-  }
+  function showReaders(status) { Corner.showReaders($("reader-status"), status, T); }
 
   async function listenForTaps() {
     try {
@@ -181,13 +157,6 @@
     return null;
   }
   function canAddOne(item) { return refusal(item) === null; }
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
 
   function renderMember() {
     $("member-name").textContent = state.member.name;
@@ -305,12 +274,6 @@
     }
   }
 
-  function newRequestId() {
-    // crypto.randomUUID needs a secure context; a kiosk on the LAN over http has none
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    return "kiosk-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
   $("to-confirm").addEventListener("click", () => {
     const lines = [...state.cart].map(([id, quantity]) => {
       const item = goodsById(id);
@@ -320,7 +283,7 @@
     const total = cartTotal();
     $("confirm-total").textContent = fill(T.total, total);
     $("confirm-after").textContent = fill(T.left_after, state.balance - total);
-    if (!state.requestId) state.requestId = newRequestId();
+    if (!state.requestId) state.requestId = Corner.requestId("kiosk-");
     show("confirm");
   });
   $("back").addEventListener("click", () => show("member"));

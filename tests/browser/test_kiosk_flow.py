@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo import fill_demo
+from corner.demo import fill_demo
 from points.check import check
 from points.goods import catalog
 from points.members import get_member

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from kiosk.i18n import translator
+from web.i18n import translator
 from points.errors import MESSAGES
 from tests.browser.conftest import set_idle_seconds
 from tests.helpers import card_token, make_goods, make_member, rid

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.i18n import translator
+from web.i18n import translator
 from points.errors import MESSAGES
 from tests.helpers import card_token, make_goods, make_member
 

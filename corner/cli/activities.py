@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from kiosk.cli_common import _, _request_id, actor, request_id_option
+from corner.cli.common import _, _request_id, actor, request_id_option
+from points.activities import (
+    close_activity,
+    create_activity,
+    list_activities,
+    list_categories,
+    open_activity,
+)
+from points.activity_awards import list_checkins, scan_log
+from points.checkins import activity_board
 from points.errors import MESSAGES, N_, CornerError
 
 STATUSES = ("planned", "open", "closed")
@@ -43,7 +52,6 @@ def _result(code: str) -> str:
 
 def _category_id(db, reference: str) -> int:
     """An activity category in use, by id or by exact name, or ``category_unknown``."""
-    from points.activities import list_categories
 
     text = reference.strip()
     for category in list_categories(db, kind="award"):
@@ -62,7 +70,6 @@ def activities() -> None:
 @click.pass_obj
 def activities_list(obj, status) -> None:
     """Activities, latest first: id, time, status, title, category, points, checked in."""
-    from points.activities import list_activities
 
     for item in list_activities(obj.db(), status=status):
         taken = f"{item.checked_in}/{item.capacity}" if item.capacity else str(item.checked_in)
@@ -92,7 +99,6 @@ def activities_add(
     obj, title, category, starts, place, points, capacity, award_mode, request_id
 ) -> None:
     """Plan an activity (check-in opens with `corner activities open ID`)."""
-    from points.activities import create_activity
 
     db = obj.db()
     item = create_activity(
@@ -124,7 +130,6 @@ def activities_add(
 @click.pass_obj
 def activities_open(obj, activity_id, request_id) -> None:
     """Open a planned activity for check-in."""
-    from points.activities import open_activity
 
     item = open_activity(
         obj.db(), activity_id=activity_id, request_id=_request_id(request_id), actor=actor()
@@ -138,7 +143,6 @@ def activities_open(obj, activity_id, request_id) -> None:
 @click.pass_obj
 def activities_close(obj, activity_id, request_id) -> None:
     """End check-in; pending awards wait for approval on the admin page."""
-    from points.activities import close_activity
 
     item = close_activity(
         obj.db(), activity_id=activity_id, request_id=_request_id(request_id), actor=actor()
@@ -160,8 +164,6 @@ def activities_close(obj, activity_id, request_id) -> None:
 @click.pass_obj
 def activities_show(obj, activity_id, last) -> None:
     """An activity: its counts, who waits for approval, the latest scans and their results."""
-    from points.activity_awards import list_checkins, scan_log
-    from points.checkins import activity_board
 
     db = obj.db()
     board = activity_board(db, activity_id, last=0)

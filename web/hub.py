@@ -13,6 +13,7 @@ also sent to all of that activity's check-in pages, so two phones show the same 
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -20,17 +21,19 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 
+from flask import Response, current_app, stream_with_context
+
+from cards.agent import AGENT_HEARTBEAT_SECONDS
 from cards.credentials import check_in_credential, scan
 from cards.nfc import NFC_PREFIX, CardEvent, ReaderService, ReaderStatus
 from points.checkins import activity_board
 from points.db import connect
 from points.errors import CornerError
+from web.context import LOCAL, channel_corner
 
 log = logging.getLogger(__name__)
 
-LOCAL = "local"
-# a remote agent repeats its status this often; silence for STALE_AFTER means it is gone
-AGENT_HEARTBEAT_SECONDS = 20
+# silence from a remote agent for this long means it is gone
 STALE_AFTER_SECONDS = 3 * AGENT_HEARTBEAT_SECONDS
 
 
@@ -114,8 +117,9 @@ class CardHub:
         return known.status
 
     # -- taps -----------------------------------------------------------------------------------
-    def tap(self, channel: str, *, corner_id: int, uid: str | None, error: str | None = None):
-        """A card laid on a channel's reader: open a session and tell that channel's pages."""
+    def tap(self, channel: str, *, uid: str | None, error: str | None = None):
+        """A card laid on a channel's reader: open a session at the channel's corner and tell
+        that channel's pages."""
         event_at = time.time() * 1000  # sent along, so bench/tap.py can time event → painted
         if error is not None or uid is None:
             log.warning("card on %s could not be read: %s", channel, error)
@@ -128,6 +132,9 @@ class CardHub:
             return self._check_in_tap(channel, mode, uid)
         db = connect(self.instance.database, migrate=False)
         try:
+            corner_id = channel_corner(db, self.instance, channel)
+            if corner_id is None:  # the kiosk was revoked since its agent connected
+                return self.publish(channel, {"type": "card_error", "code": "kiosk_unauthorized"})
             session = scan(
                 db,
                 self.secret,
@@ -237,15 +244,52 @@ def board_dict(board) -> dict:
 
 def start_local_reader(hub: CardHub) -> ReaderService:
     """This machine's readers feed the "local" channel (pages opened on this machine)."""
-    corner = hub.instance.settings.corner
 
     def on_card(event: CardEvent) -> None:
         if event.kind == "removed":
             return  # taking the card away does not log the member out mid-redemption
         try:
-            hub.tap(LOCAL, corner_id=corner, uid=event.uid, error=event.detail)
+            hub.tap(LOCAL, uid=event.uid, error=event.detail)
         except Exception:  # noqa: BLE001 - a failed tap must not stop the reader
             log.exception("handling a card tap failed")
 
     hub.set_status(LOCAL, ReaderStatus("unavailable"))
     return ReaderService(on_card, lambda status: hub.set_status(LOCAL, status)).start()
+
+
+# -- server-sent events ---------------------------------------------------------------------------
+
+KEEPALIVE_SECONDS = 5  # waitress notices a closed page only when it writes
+
+
+def _sse(event: dict) -> str:
+    return f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+
+def event_stream(hub: CardHub, channel: str | None, subscription: queue.Queue, first: list[dict]):
+    """A page's server-sent events: ``first``, then the hub's events as they come (one waitress
+    thread per open page), a keep-alive between; the subscription ends with the page."""
+
+    @stream_with_context
+    def stream():
+        try:
+            yield "retry: 2000\n\n"
+            for event in first:
+                yield _sse(event)
+            while True:
+                try:
+                    event = subscription.get(timeout=KEEPALIVE_SECONDS)
+                except queue.Empty:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield _sse(event)
+        finally:
+            hub.unsubscribe(channel, subscription)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(stream(), mimetype="text/event-stream", headers=headers)
+
+
+def current_hub() -> CardHub:
+    """The app's card-tap hub."""
+    return current_app.extensions["card_hub"]

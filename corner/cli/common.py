@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import getpass
 import uuid
 from pathlib import Path
 
 import click
 
-from kiosk.instance import Instance, default_path, open_instance
+from points.db import connect
+from web.i18n import translator
+from web.instance import Instance, default_path, open_instance
 
 
 class Context:
@@ -21,7 +24,6 @@ class Context:
         return instance
 
     def db(self):
-        from points.db import connect
 
         return connect(self.instance().database)
 
@@ -31,7 +33,6 @@ _language = ["zh_CN"]  # the opened instance's language, for messages after it w
 
 def _(msgid: str, /, **values: object) -> str:
     """Translate a CLI message into the instance's language (zh_CN unless configured)."""
-    from kiosk.i18n import translator
 
     text = translator(_language[0]).gettext(msgid)
     return text % values if values else text
@@ -51,7 +52,6 @@ def _request_id(value: str | None) -> str:
 
 
 def actor() -> str:
-    import getpass
 
     try:
         return f"cli:{getpass.getuser()}"

@@ -7,7 +7,20 @@ import sys
 
 import click
 
-from kiosk.cli_common import _, actor
+from corner.cli.common import _, actor
+from points.errors import CornerError
+from points.staff import (
+    PIN_LENGTH,
+    add_staff,
+    deactivate_staff,
+    get_staff,
+    has_active_admin,
+    list_staff,
+    normalise_username,
+    reactivate_staff,
+    set_password,
+    set_pin,
+)
 
 
 def read_password(from_stdin: bool) -> str:
@@ -25,7 +38,6 @@ def read_password(from_stdin: bool) -> str:
 
 def create_staff(db, *, username: str, role: str, from_stdin: bool) -> None:
     """Ask for a password and create the account; used by ``users add`` and ``init --admin``."""
-    from points.staff import add_staff, normalise_username
 
     username = normalise_username(username)  # refuse a bad name before asking for a password
     staff = add_staff(
@@ -68,7 +80,6 @@ def users_add(obj, name, role, password_stdin) -> None:
 @click.pass_obj
 def users_list(obj) -> None:
     """Staff accounts: name, role, active or not."""
-    from points.staff import list_staff
 
     for staff in list_staff(obj.db()):
         click.echo(f"{staff.username}\t{staff.role}\t{'active' if staff.active else 'inactive'}")
@@ -80,8 +91,6 @@ def users_list(obj) -> None:
 @click.pass_obj
 def users_passwd(obj, name, password_stdin) -> None:
     """Give an account a new password (asks twice); its open logins end, a lock lifts."""
-    from points.errors import CornerError
-    from points.staff import get_staff, normalise_username, set_password
 
     username = normalise_username(name)
     db = obj.db()
@@ -95,7 +104,6 @@ def users_passwd(obj, name, password_stdin) -> None:
 
 def read_pin(from_stdin: bool) -> str:
     """A new check-in PIN: one line of standard input, or asked twice without echo."""
-    from points.staff import PIN_LENGTH
 
     wrong = _("A PIN is exactly %(n)s digits (0-9), nothing else.", n=PIN_LENGTH)
 
@@ -134,8 +142,6 @@ def users_pin(obj, name, clear, pin_stdin) -> None:
 
     The PIN opens activity check-in on a kiosk, and nothing else.
     """
-    from points.errors import CornerError
-    from points.staff import get_staff, normalise_username, set_pin
 
     db = obj.db()  # first: it sets the language of the messages below
     if clear and pin_stdin:
@@ -160,7 +166,6 @@ def users_pin(obj, name, clear, pin_stdin) -> None:
 @click.pass_obj
 def users_deactivate(obj, name) -> None:
     """Stop an account from logging in (nothing it did is removed)."""
-    from points.staff import deactivate_staff
 
     staff = deactivate_staff(obj.db(), username=name, actor=actor())
     click.echo(_("%(name)s is deactivated and cannot log in.", name=staff.username))
@@ -171,7 +176,6 @@ def users_deactivate(obj, name) -> None:
 @click.pass_obj
 def users_reactivate(obj, name) -> None:
     """Let a deactivated account log in again."""
-    from points.staff import reactivate_staff
 
     staff = reactivate_staff(obj.db(), username=name, actor=actor())
     click.echo(_("%(name)s can log in again.", name=staff.username))
@@ -189,7 +193,6 @@ def is_loopback_host(host: str) -> bool:
 
 def warn_without_admin(db, host: str) -> None:
     """Serving on the LAN with no admin account: say so, as nobody could log in to the admin."""
-    from points.staff import has_active_admin
 
     if not is_loopback_host(host) and not has_active_admin(db):
         click.echo(

@@ -1,17 +1,10 @@
-"""Translated strings for the kiosk's JavaScript, and translation outside a request (the CLI)."""
+"""The sentences the kiosk's script shows, in the page's language."""
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
-from babel import Locale
-from babel.support import Translations
 from flask_babel import gettext
 
-from points.errors import MESSAGES
-
-TRANSLATIONS = Path(__file__).parent / "translations"
+from web.i18n import error_strings
 
 
 def kiosk_strings() -> dict[str, str]:
@@ -50,12 +43,5 @@ def kiosk_strings() -> dict[str, str]:
         "record_newest_first": gettext("Newest at the top."),
         "record_older_note": gettext("Older ones: ask the staff."),
     }
-    strings.update({f"error_{code}": gettext(message) for code, message in MESSAGES.items()})
+    strings.update(error_strings())
     return strings
-
-
-@functools.cache
-def translator(language: str) -> Translations:
-    """A gettext catalogue for code that runs outside a request, such as the CLI (read once)."""
-    # catalogues live under Babel's full locale name (zh_Hans_CN), as Flask-Babel looks them up
-    return Translations.load(str(TRANSLATIONS), [Locale.parse(language)])

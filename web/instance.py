@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+from flask import current_app
 
 from cards.token import CardSecret
+from points.db import connect
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,10 +81,18 @@ def default_path() -> Path:
     return Path(os.environ.get(ENV_VARIABLE) or platformdirs.user_data_dir("exchange-corner"))
 
 
+def current_instance() -> Instance:
+    """The instance this app serves."""
+    return current_app.config["CORNER_INSTANCE"]
+
+
+def card_secret() -> CardSecret:
+    """The key that signs and checks this instance's QR cards."""
+    return current_app.config["CARD_SECRET"]
+
+
 def init_instance(path: Path) -> tuple[Instance, bool]:
     """Create the folder, its secret, settings and database if missing; (instance, created)."""
-    from points.db import connect
-
     path.mkdir(parents=True, exist_ok=True)
     created = not (path / "card-secret").exists()
     if created:

@@ -14,7 +14,9 @@ import urllib.error
 import urllib.request
 
 from cards.nfc import CardEvent, ReaderService, ReaderStatus
-from kiosk.readers import AGENT_HEARTBEAT_SECONDS
+
+# a remote agent repeats its status this often (the server forgets a silent agent after 3)
+AGENT_HEARTBEAT_SECONDS = 20
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,28 @@ import sys
 from pathlib import Path
 
 import click
+import platformdirs
+import waitress
 
-from kiosk.cli_activities import activities
-from kiosk.cli_cards import cards, kiosks, reader
-from kiosk.cli_common import Context, _, _request_id, actor, request_id_option
-from kiosk.cli_users import create_staff, password_stdin_option, users, warn_without_admin
-from kiosk.instance import ENV_VARIABLE, Instance, InstanceError, init_instance, open_instance
+from corner.app import create_app
+from corner.cli.activities import activities
+from corner.cli.cards import cards, kiosks, reader
+from corner.cli.common import Context, _, _request_id, actor, request_id_option
+from corner.cli.users import create_staff, password_stdin_option, users, warn_without_admin
+from corner.demo import fill_demo
+from points.check import check as check_books
+from points.db import connect
 from points.errors import MESSAGES, CornerError
+from points.goods import add_goods, catalog, find_goods
+from points.goods import restock as restock_goods
+from points.ledger import award_points, deduct_points
+from points.member_cards import issue_qr_card
+from points.members import add_member, count_members, list_members
+from points.redemptions import reverse_redemption
+from web.db import get_db
+from web.hub import start_local_reader
+from web.instance import ENV_VARIABLE, Instance, InstanceError, init_instance, open_instance
+from web.pictures import store_picture
 
 DEMO_FOLDER = "exchange-corner-demo"
 
@@ -56,11 +71,6 @@ def init(obj: Context, admin_name: str | None, password_stdin: bool) -> None:
 @click.pass_obj
 def demo(obj: Context, serve: bool, host: str, port: int) -> None:
     """Fill an instance with demo data (its own folder by default), then serve it."""
-    import platformdirs
-
-    from kiosk.demo import fill_demo
-    from points.db import connect
-    from points.members import count_members
 
     path = obj.path if obj.explicit else Path(platformdirs.user_data_dir(DEMO_FOLDER))
     instance, _created = init_instance(path)
@@ -86,16 +96,11 @@ def demo(obj: Context, serve: bool, host: str, port: int) -> None:
 
 
 def _serve(instance: Instance, host: str, port: int, threads: int) -> None:
-    import waitress
-
-    from kiosk.app import create_app, get_db
 
     app = create_app(instance)
     with app.app_context():
         warn_without_admin(get_db(), host)
     if instance.settings.reader:
-        from kiosk.readers import start_local_reader
-
         start_local_reader(app.extensions["card_hub"])
     click.echo(_("Kiosk: http://%(host)s:%(port)s/kiosk", host=host, port=port))
     click.echo(_("Admin: http://%(host)s:%(port)s/admin", host=host, port=port))
@@ -137,8 +142,6 @@ def members() -> None:
 @click.pass_obj
 def members_add(obj, number, name, branch, community, phone, no_card, request_id) -> None:
     """Register a member (and issue their QR card)."""
-    from points.member_cards import issue_qr_card
-    from points.members import add_member
 
     db = obj.db()
     request_id = _request_id(request_id)
@@ -161,7 +164,6 @@ def members_add(obj, number, name, branch, community, phone, no_card, request_id
 @click.pass_obj
 def members_list(obj) -> None:
     """List members with their balances."""
-    from points.members import list_members
 
     for member in list_members(obj.db()):
         click.echo(f"{member.number}\t{member.name}\t{member.balance}\t{member.status}")
@@ -174,7 +176,6 @@ def _points_command(kind: str):
     @request_id_option
     @click.pass_obj
     def command(obj, number, points, reason, request_id) -> None:
-        from points.ledger import award_points, deduct_points
 
         change = (award_points if kind == "award" else deduct_points)(
             obj.db(),
@@ -218,8 +219,6 @@ def goods() -> None:
 @click.pass_obj
 def goods_add(obj, name, points, stock, picture, request_id) -> None:
     """Add a good to the catalogue."""
-    from kiosk.pictures import store_picture
-    from points.goods import add_goods
 
     instance = obj.instance()
     stored = store_picture(picture, instance.pictures) if picture else None
@@ -248,7 +247,6 @@ def goods_add(obj, name, points, stock, picture, request_id) -> None:
 @click.pass_obj
 def goods_list(obj) -> None:
     """List the catalogue with stock at this corner."""
-    from points.goods import catalog
 
     for item in catalog(obj.db(), corner_id=obj.instance().settings.corner):
         click.echo(f"{item.id}\t{item.name}\t{item.points}\t{item.stock}")
@@ -268,8 +266,6 @@ def goods_list(obj) -> None:
 @click.pass_obj
 def restock(obj, goods_ref, quantity, source, note, request_id) -> None:
     """Add stock of GOODS (id or name)."""
-    from points.goods import find_goods
-    from points.goods import restock as restock_goods
 
     corner = obj.instance().settings.corner
     db = obj.db()
@@ -301,7 +297,6 @@ def restock(obj, goods_ref, quantity, source, note, request_id) -> None:
 @click.pass_obj
 def reverse(obj, redemption_id, reason, request_id) -> None:
     """Reverse a redemption: points and stock go back, as new ledger rows."""
-    from points.redemptions import reverse_redemption
 
     result = reverse_redemption(
         obj.db(),
@@ -324,7 +319,6 @@ def reverse(obj, redemption_id, reason, request_id) -> None:
 @click.pass_obj
 def check(obj) -> None:
     """Recompute balances and stock from the ledgers; exit 1 on any mismatch."""
-    from points.check import check as check_books
 
     problems = check_books(obj.db())
     for problem in problems:

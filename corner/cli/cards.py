@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
 
-from kiosk.cli_common import _, _request_id, actor, request_id_option
+from cards.agent import AgentError, ReaderAgent
+from cards.nfc import normalise_uid, wait_for_card
+from cards.qr import qr_png
+from cards.token import make_token
+from corner.cli.common import _, _request_id, actor, request_id_option
+from points.kiosks import add_kiosk, list_kiosks, revoke_kiosk
+from points.member_cards import (
+    bind_nfc_card,
+    current_qr_card,
+    issue_qr_card,
+    list_cards,
+    revoke_card,
+)
+from points.members import get_member
 
 
 @click.group()
@@ -20,7 +34,6 @@ def cards() -> None:
 @click.pass_obj
 def cards_issue(obj, number, request_id) -> None:
     """Issue (or reissue) a member's QR card; the old one stops working at once."""
-    from points.member_cards import issue_qr_card
 
     card = issue_qr_card(obj.db(), number=number, request_id=_request_id(request_id), actor=actor())
     click.echo(
@@ -42,9 +55,6 @@ def cards_issue(obj, number, request_id) -> None:
 @click.pass_obj
 def cards_bind(obj, number, uid, wait, request_id) -> None:
     """Bind an NFC card to a member: by UID, or by laying it on this machine's reader."""
-    from cards.nfc import normalise_uid, wait_for_card
-    from points.member_cards import bind_nfc_card
-    from points.members import get_member
 
     db = obj.db()
     member = get_member(db, number)
@@ -81,7 +91,6 @@ def cards_bind(obj, number, uid, wait, request_id) -> None:
 @click.pass_obj
 def cards_revoke(obj, serial, request_id) -> None:
     """Revoke a lost card by its serial (see `corner cards list`); it stops working at once."""
-    from points.member_cards import revoke_card
 
     card = revoke_card(obj.db(), card_id=serial, request_id=_request_id(request_id), actor=actor())
     click.echo(
@@ -94,7 +103,6 @@ def cards_revoke(obj, serial, request_id) -> None:
 @click.pass_obj
 def cards_list(obj, number) -> None:
     """A member's cards: serial, kind, status, UID."""
-    from points.member_cards import list_cards
 
     for card in list_cards(obj.db(), number):
         click.echo(f"{card.id}\t{card.kind}\t{card.status}\t{card.uid or ''}")
@@ -112,10 +120,6 @@ def cards_list(obj, number) -> None:
 @click.pass_obj
 def cards_qr(obj, number, output, text) -> None:
     """Write a member's current QR card as PNG."""
-    from cards.qr import qr_png
-    from cards.token import make_token
-    from points.member_cards import current_qr_card
-    from points.members import get_member
 
     instance = obj.instance()
     member = get_member(obj.db(), number)
@@ -147,7 +151,6 @@ def kiosks() -> None:
 @click.pass_obj
 def kiosks_add(obj, name, corner) -> None:
     """Register a kiosk and print its token (shown once: keep it for `corner reader`)."""
-    from points.kiosks import add_kiosk
 
     kiosk, token = add_kiosk(obj.db(), name=name, corner_id=corner, actor=actor())
     click.echo(_("Kiosk %(name)s added. Its token (shown only now):", name=kiosk.name))
@@ -159,7 +162,6 @@ def kiosks_add(obj, name, corner) -> None:
 @click.pass_obj
 def kiosks_revoke(obj, name) -> None:
     """Revoke a kiosk's token: its taps are refused from now on."""
-    from points.kiosks import revoke_kiosk
 
     kiosk = revoke_kiosk(obj.db(), name=name, actor=actor())
     click.echo(_("Kiosk %(name)s is revoked", name=kiosk.name))
@@ -169,7 +171,6 @@ def kiosks_revoke(obj, name) -> None:
 @click.pass_obj
 def kiosks_list(obj) -> None:
     """Kiosks, their corners and whether they are revoked."""
-    from points.kiosks import list_kiosks
 
     for kiosk in list_kiosks(obj.db()):
         click.echo(f"{kiosk.name}\t{kiosk.corner_id}\t{'revoked' if kiosk.revoked else 'active'}")
@@ -186,9 +187,6 @@ def kiosks_list(obj) -> None:
 )
 def reader(server, kiosk_name, token) -> None:
     """Forward this machine's card taps to a server elsewhere on the LAN."""
-    import logging
-
-    from kiosk.agent import AgentError, ReaderAgent
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     agent = ReaderAgent(server, kiosk_name, token)

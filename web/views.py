@@ -1,0 +1,15 @@
+"""The shared web layer's own routes and templates: goods pictures and the plain error page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, send_from_directory
+
+from web.instance import current_instance
+
+blueprint = Blueprint("web", __name__, template_folder="templates")
+
+
+@blueprint.get("/pictures/<path:filename>")
+def picture(filename: str):
+    """A goods picture from the instance's pictures folder."""
+    return send_from_directory(current_instance().pictures, filename, max_age=3600)
