@@ -14,11 +14,19 @@ import requests
 
 from kiosk.app import create_app
 from kiosk.instance import init_instance
+from points.clock import set_clock
 from points.db import connect
 from tests.pcsc import cards_on_readers, running_pcscd
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def system_clock():
+    """Every test starts on the system clock; a test that set another source loses it after."""
+    yield
+    set_clock(None)
 
 
 @pytest.fixture
