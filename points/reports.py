@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from points.clock import now
 from points.db import Store
@@ -102,7 +103,10 @@ def redemption_detail(db: Store, redemption_id: int) -> RedemptionDetail:
 
 def dashboard(db: Store, *, corner_id: int = DEFAULT_CORNER) -> Dashboard:
     """Today's redemptions, awarded against redeemed points by month, top goods, low stock."""
-    today = now().date().isoformat()
+    moment = now()
+    today = moment.date().isoformat()
+    # read from the corner's clock, not SQLite's date('now'), which is UTC and cannot be set
+    since = (moment - timedelta(days=90)).date().isoformat()
     count, points = db.execute(
         "SELECT count(*), coalesce(sum(points), 0) FROM redemptions r"
         " WHERE substr(created, 1, 10) = ?"
@@ -118,9 +122,10 @@ def dashboard(db: Store, *, corner_id: int = DEFAULT_CORNER) -> Dashboard:
     top = db.execute(
         "SELECT g.name, sum(l.quantity) AS quantity FROM redemption_lines l"
         " JOIN redemptions r ON r.id = l.redemption_id JOIN goods g ON g.id = l.goods_id"
-        " WHERE r.created >= date('now', '-90 days')"
+        " WHERE r.created >= ?"
         " AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.redemption_id = r.id)"
-        " GROUP BY g.id ORDER BY quantity DESC, g.name LIMIT 5"
+        " GROUP BY g.id ORDER BY quantity DESC, g.name LIMIT 5",
+        [since],
     ).fetchall()
     return Dashboard(
         count,

@@ -13,9 +13,9 @@ import base64
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass, field
 
+from points.clock import unix
 from points.db import Store, transaction
 from points.errors import CornerError
 
@@ -84,7 +84,7 @@ def open_session(
         raise CornerError("member_inactive", number=number)
     if not db.execute("SELECT 1 FROM corners WHERE id = ?", [corner_id]).fetchone():
         raise CornerError("corner_unknown", corner=corner_id)
-    body = f"{card_id}.{corner_id}.{int(time.time()) + ttl_seconds}.{secrets.token_hex(6)}"
+    body = f"{card_id}.{corner_id}.{int(unix()) + ttl_seconds}.{secrets.token_hex(6)}"
     return Session(
         f"{body}.{_sign(db, body)}",
         number,
@@ -100,9 +100,8 @@ def end_session(db: Store, *, token: object) -> None:
     parsed = _parse(db, token)
     if parsed is None:
         return
-    now = time.time()
     with transaction(db):
-        db.execute("DELETE FROM ended_sessions WHERE expires < ?", [now])
+        db.execute("DELETE FROM ended_sessions WHERE expires < ?", [unix()])
         db.execute(
             "INSERT OR IGNORE INTO ended_sessions (token_digest, expires) VALUES (?, ?)",
             [_digest(token), parsed[2]],
@@ -129,7 +128,7 @@ def live_session(db: Store, token: object) -> LiveSession:
     stops the session too.
     """
     parsed = _parse(db, token)
-    if parsed is None or parsed[2] < time.time():
+    if parsed is None or parsed[2] < unix():
         raise CornerError("session_expired")
     card_id, corner_id, _expires = parsed
     if db.execute(

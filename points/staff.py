@@ -15,12 +15,11 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 
 from points.audit import record
-from points.clock import timestamp
+from points.clock import timestamp, unix
 from points.db import Store, transaction
 from points.errors import CornerError
 
@@ -207,17 +206,12 @@ def lock_seconds(failures: int) -> int:
     return min(LOCK_SECONDS * 2 ** (failures // LOCK_AFTER - 1), MAX_LOCK_SECONDS)
 
 
-def authenticate(
-    db: Store, *, username: object, password: object, now: float | None = None
-) -> Staff:
-    """The active account these credentials open, or ``login_failed`` / ``login_locked``.
-
-    ``now`` (unix time) is the clock; tests move it instead of sleeping.
-    """
-    now = time.time() if now is None else now
+def authenticate(db: Store, *, username: object, password: object) -> Staff:
+    """The active account these credentials open, or ``login_failed`` / ``login_locked``."""
     name = str(username or "").strip().lower()[:40]
     given = password if isinstance(password, str) else ""
     with transaction(db):
+        now = unix()  # read inside the write, after any wait for the lock
         row = db.execute(
             "SELECT failures, locked_until FROM login_failures WHERE username = ?", [name]
         ).fetchone()
@@ -291,16 +285,16 @@ def set_pin(db: Store, *, username: str, pin: str | None, actor: str) -> Staff:
         return get_staff(db, username)
 
 
-def authenticate_pin(db: Store, *, pin: object, device: str, now: float | None = None) -> Staff:
+def authenticate_pin(db: Store, *, pin: object, device: str) -> Staff:
     """The active staff member whose PIN this is, or ``pin_wrong`` / ``pin_locked``.
 
     Failures are counted per device (a kiosk), since a PIN names no account: five wrong PINs
     lock that device for five minutes, doubling like a login's lock-out.
     """
-    now = time.time() if now is None else now
     device = str(device or "?")[:80]
     given = pin if isinstance(pin, str) and _PIN.match(pin) else None
     with transaction(db):
+        now = unix()
         row = db.execute(
             "SELECT failures, locked_until FROM pin_failures WHERE device = ?", [device]
         ).fetchone()

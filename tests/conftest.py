@@ -13,12 +13,20 @@ import pytest
 import requests
 
 from corner.app import create_app
+from points.clock import set_clock
 from web.instance import init_instance
 from points.db import connect
 from tests.pcsc import cards_on_readers, running_pcscd
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def system_clock():
+    """Every test starts on the system clock; a test that set another source loses it after."""
+    yield
+    set_clock(None)
 
 
 @pytest.fixture
