@@ -55,13 +55,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.redeem import Server, machine, percentile  # noqa: E402
 from cards.decode import decode_qr  # noqa: E402
-from web.instance import init_instance, open_instance  # noqa: E402
 from points.check import check  # noqa: E402
 from points.db import connect  # noqa: E402
 from points.staff import add_staff, set_pin  # noqa: E402
 from tests.conftest import corner_command  # noqa: E402
 from tests.helpers import card_token, make_activity, make_member  # noqa: E402
 from tests.photo import photographed_card  # noqa: E402
+from web.instance import init_instance, open_instance  # noqa: E402
 
 PIN = "246810"
 ORGANISER = "bench-li"

@@ -44,7 +44,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cards.token import make_token  # noqa: E402
-from web.instance import init_instance  # noqa: E402
 from points.db import connect  # noqa: E402
 from points.goods import add_goods  # noqa: E402
 from points.ledger import MAX_POINTS_PER_ENTRY, award_points  # noqa: E402
@@ -52,6 +51,7 @@ from points.member_cards import issue_qr_card  # noqa: E402
 from points.members import add_member  # noqa: E402
 from tests.conftest import Server as TestServer  # noqa: E402
 from tests.conftest import corner_command  # noqa: E402
+from web.instance import init_instance  # noqa: E402
 
 GOODS = 8
 PRICE = 1

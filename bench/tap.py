@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from web.instance import init_instance  # noqa: E402
 from points.db import connect  # noqa: E402
 from points.member_cards import bind_nfc_card  # noqa: E402
 from tests.conftest import Server  # noqa: E402
 from tests.helpers import make_member, rid  # noqa: E402
 from tests.pcsc import READERS, PcscDaemon, VirtualCard, wait_reader_state  # noqa: E402
+from web.instance import init_instance  # noqa: E402
 
 UID = "04A1B2C3D4E5F6"
 

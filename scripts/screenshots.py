@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from corner.demo import DEMO_PIN, fill_demo  # noqa: E402
-from web.instance import init_instance  # noqa: E402
 from points.db import connect  # noqa: E402
 from tests.conftest import Server  # noqa: E402
 from tests.helpers import card_token  # noqa: E402
+from web.instance import init_instance  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 

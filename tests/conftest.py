@@ -13,10 +13,10 @@ import pytest
 import requests
 
 from corner.app import create_app
-from points.clock import set_clock
-from web.instance import init_instance
+from points.clock import FrozenClock, set_clock, system_now
 from points.db import connect
 from tests.pcsc import cards_on_readers, running_pcscd
+from web.instance import init_instance
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -27,6 +27,14 @@ def system_clock():
     """Every test starts on the system clock; a test that set another source loses it after."""
     yield
     set_clock(None)
+
+
+@pytest.fixture
+def clock():
+    """The one clock (points.clock), stopped at the present; the test moves it."""
+    stopped = FrozenClock(system_now())
+    set_clock(stopped)
+    return stopped
 
 
 @pytest.fixture

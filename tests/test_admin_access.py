@@ -7,7 +7,7 @@ import pytest
 from points.audit import list_audit
 from points.members import count_members
 from points.staff import LOCK_SECONDS, deactivate_staff, set_password
-from tests.admin_support import PASSWORD, Clock, admin_app, csrf_token, login, make_staff
+from tests.admin_support import PASSWORD, admin_app, csrf_token, login, make_staff
 from tests.helpers import make_member
 
 # Sample values for the URL converters of admin routes. A new route with a new argument fails
@@ -44,13 +44,8 @@ ORGANISER_ALLOWED = {
 
 
 @pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
 def admin(instance, clock):
-    app = admin_app(instance, clock)
+    app = admin_app(instance)
     yield app
     app.extensions["corner_connections"].close_all()
 
@@ -151,7 +146,7 @@ def test_next_after_login_stays_on_this_site(admin, db):
 
 
 def test_post_without_csrf_token_is_refused_and_writes_nothing(instance, db, clock):
-    app = admin_app(instance, clock, WTF_CSRF_ENABLED=True)
+    app = admin_app(instance, WTF_CSRF_ENABLED=True)
     make_staff(db)
     client = app.test_client()
     token = csrf_token(client.get("/admin/login").text)
@@ -173,7 +168,7 @@ def test_post_without_csrf_token_is_refused_and_writes_nothing(instance, db, clo
 
 
 def test_kiosk_api_needs_no_csrf_token(instance, db, clock):
-    app = admin_app(instance, clock, WTF_CSRF_ENABLED=True)
+    app = admin_app(instance, WTF_CSRF_ENABLED=True)
     answer = app.test_client().post("/api/kiosk/scan", json={"credential": "rubbish"})
     assert answer.status_code == 403 and answer.json["error"]["code"] == "card_invalid"
     app.extensions["corner_connections"].close_all()

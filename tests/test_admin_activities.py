@@ -14,13 +14,13 @@ from points.activities import edit_category, get_activity, get_category, list_ca
 from points.activity_awards import list_checkins, scan_log
 from points.checkins import check_in, check_out
 from points.ledger import balance
-from tests.admin_support import Clock, admin_app, login, make_staff
+from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_member, rid
 
 
 @pytest.fixture
 def app(instance, db):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     make_staff(db)
     make_staff(db, "li", role="organiser")
     yield app

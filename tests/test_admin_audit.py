@@ -13,14 +13,14 @@ from points.clock import now
 from points.goods import restock
 from points.redemptions import redeem, reverse_redemption
 from points.stock import set_low_threshold
-from tests.admin_support import Clock, admin_app, login, make_staff
+from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_goods, make_member, rid
 from tests.test_points_redemptions import session_for
 
 
 @pytest.fixture
 def app(instance, db):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     make_staff(db)
     make_staff(db, "zhao")
     yield app

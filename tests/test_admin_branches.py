@@ -9,13 +9,13 @@ from points.branches import add_branch, add_community, list_communities
 from points.corners import list_corners
 from points.errors import CornerError
 from points.members import get_member
-from tests.admin_support import Clock, admin_app, login, make_staff
+from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_goods, make_member, rid
 
 
 @pytest.fixture
 def client(instance, db):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     make_staff(db)
     client = app.test_client()
     login(client)

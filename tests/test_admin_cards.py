@@ -12,13 +12,13 @@ from cards.qr import qr_png
 from points.audit import list_audit
 from points.errors import CornerError
 from points.member_cards import card_history, current_qr_card
-from tests.admin_support import Clock, admin_app, login, make_staff
+from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import card_token, make_member
 
 
 @pytest.fixture
 def admin(instance):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     yield app
     app.extensions["corner_connections"].close_all()
 

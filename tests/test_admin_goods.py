@@ -17,13 +17,13 @@ from werkzeug.test import encode_multipart
 from points.audit import list_audit
 from points.goods import goods_detail, list_goods
 from points.stock import stock_history
-from tests.admin_support import Clock, admin_app, login, make_staff
+from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_goods
 
 
 @pytest.fixture
 def app(instance, db):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     make_staff(db)
     yield app
     app.extensions["corner_connections"].close_all()

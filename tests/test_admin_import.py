@@ -10,13 +10,13 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from admin.imports import FileProblem, read_rows
-from web.instance import init_instance
 from points.audit import list_audit
 from points.db import connect
 from points.member_import import check_import, import_members
 from points.members import add_member, count_members, get_member, list_members
-from tests.admin_support import Clock, admin_app, login, make_staff
+from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_member, rid
+from web.instance import init_instance
 
 HEADER_ZH = ["编号", "姓名", "党支部", "社区", "电话"]
 HEADER_EN = ["Number", "Name", "Party branch", "Community", "Phone"]
@@ -45,7 +45,7 @@ def csv_bytes(rows: list[list], header: list[str] = HEADER_EN, encoding="utf-8-s
 
 @pytest.fixture
 def admin(instance):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     yield app
     app.extensions["corner_connections"].close_all()
 

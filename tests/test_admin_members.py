@@ -7,13 +7,13 @@ import pytest
 from points.audit import list_audit
 from points.members import count_members, get_member
 from points.search import search_members
-from tests.admin_support import Clock, admin_app, login, make_staff
+from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import card_token, make_member
 
 
 @pytest.fixture
 def client(instance, db):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     make_staff(db)
     client = app.test_client()
     login(client)

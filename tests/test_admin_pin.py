@@ -11,7 +11,7 @@ import pytest
 from points.audit import list_audit
 from points.errors import CornerError
 from points.staff import authenticate_pin, get_staff, set_pin
-from tests.admin_support import Clock, admin_app, csrf_token, login, make_staff
+from tests.admin_support import admin_app, csrf_token, login, make_staff
 
 PIN = "135790"
 OTHER_PIN = "864201"
@@ -19,7 +19,7 @@ OTHER_PIN = "864201"
 
 @pytest.fixture
 def app(instance, db):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     make_staff(db)  # wang, admin
     make_staff(db, "li", role="organiser")
     yield app
@@ -151,7 +151,7 @@ def test_unknown_accounts_have_no_pin_page(app):
 
 
 def test_setting_a_pin_needs_the_forms_csrf_token(instance, db):
-    app = admin_app(instance, Clock(), WTF_CSRF_ENABLED=True)
+    app = admin_app(instance, WTF_CSRF_ENABLED=True)
     make_staff(db, "li", role="organiser")
     client = app.test_client()
     login(client, "li", csrf_token=csrf_token(client.get("/admin/login").text))

@@ -10,13 +10,13 @@ import pytest
 from cards.credentials import scan
 from points.ledger import award_points, deduct_points
 from points.redemptions import redeem, reverse_redemption
-from tests.admin_support import Clock, admin_app, login, make_staff
+from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import card_token, make_goods, make_member, rid
 
 
 @pytest.fixture
 def client(instance, db):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     make_staff(db)
     client = app.test_client()
     login(client)

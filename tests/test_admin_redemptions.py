@@ -11,14 +11,14 @@ from points.check import check
 from points.goods import find_goods
 from points.members import get_member
 from points.redemptions import redeem
-from tests.admin_support import Clock, admin_app, login, make_staff
+from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_goods, make_member, rid
 from tests.test_points_redemptions import session_for
 
 
 @pytest.fixture
 def client(instance, db):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     make_staff(db)
     client = app.test_client()
     login(client)

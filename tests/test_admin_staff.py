@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import sqlite3
 import subprocess
+from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from corner.cli import cli
 from corner.cli.users import is_loopback_host, warn_without_admin
 from points.audit import list_audit, record
+from points.clock import set_clock
 from points.db import connect
 from points.errors import CornerError
 from points.ledger import award_points
@@ -32,9 +34,19 @@ from tests.helpers import make_member, rid
 NOW = 1_800_000_000.0
 
 
+def at(moment: float) -> None:
+    """Stop the one clock at a unix time."""
+    set_clock(lambda: datetime.fromtimestamp(moment).astimezone())
+
+
+def log_in(db, *, now: float, **kwargs):
+    at(now)
+    return authenticate(db, **kwargs)
+
+
 def refused(db, code, **kwargs) -> CornerError:
     with pytest.raises(CornerError) as caught:
-        authenticate(db, **kwargs)
+        log_in(db, **kwargs)
     assert caught.value.code == code
     return caught.value
 
@@ -52,7 +64,7 @@ def test_password_hash_is_salted_self_describing_scrypt():
 
 def test_right_password_logs_in_and_is_audited(db):
     make_staff(db)
-    staff = authenticate(db, username=" WANG ", password=PASSWORD, now=NOW)
+    staff = log_in(db, username=" WANG ", password=PASSWORD, now=NOW)
     assert (staff.username, staff.role) == ("wang", "admin")
     assert [entry.action for entry in list_audit(db, actor="wang")] == ["login"]
 
@@ -73,7 +85,7 @@ def test_lock_out_after_five_failures_growing_and_reset_by_success(db):
     refused(
         db, "login_locked", username="wang", password=PASSWORD, now=later + 2 * LOCK_SECONDS - 1
     )
-    authenticate(db, username="wang", password=PASSWORD, now=later + 2 * LOCK_SECONDS)
+    log_in(db, username="wang", password=PASSWORD, now=later + 2 * LOCK_SECONDS)
     # success forgot the failures: four more are not a lock
     for _ in range(4):
         refused(db, "login_failed", username="wang", password="nope nope", now=later)

@@ -8,14 +8,14 @@ from points.audit import list_audit
 from points.errors import CornerError
 from points.records import points_record
 from points.staff import authenticate, deactivate_staff, get_staff
-from tests.admin_support import PASSWORD, Clock, admin_app, login, make_staff
+from tests.admin_support import PASSWORD, admin_app, login, make_staff
 from tests.helpers import make_member, rid
 from tests.test_admin_staff import corner
 
 
 @pytest.fixture
 def app(instance):
-    app = admin_app(instance, Clock())
+    app = admin_app(instance)
     yield app
     app.extensions["corner_connections"].close_all()
 

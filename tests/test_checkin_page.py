@@ -13,14 +13,14 @@ import re
 import pytest
 
 from corner.app import create_app
-from web.hub import LOCAL, CheckinMode
 from points.activity_awards import scan_log
 from points.ledger import balance
 from points.member_cards import bind_nfc_card
 from points.staff import deactivate_staff, set_pin
-from tests.admin_support import PASSWORD, Clock, make_staff
+from tests.admin_support import PASSWORD, make_staff
 from tests.helpers import card_token, make_activity, make_member, rid
 from tests.photo import photographed_card
+from web.hub import LOCAL, CheckinMode
 
 ORGANISER_PIN = "246810"
 ADMIN_PIN = "135790"
@@ -29,7 +29,7 @@ LAN = {"REMOTE_ADDR": "192.168.1.50"}
 
 @pytest.fixture
 def app(instance, db):
-    app = create_app(instance, {"TESTING": True, "CORNER_CLOCK": Clock()})  # CSRF on
+    app = create_app(instance, {"TESTING": True})  # CSRF on
     make_staff(db, "wang", role="admin")
     make_staff(db, "li", role="organiser")
     set_pin(db, username="li", pin=ORGANISER_PIN, actor="test")
@@ -336,7 +336,7 @@ def test_a_tap_on_a_check_in_kiosk_checks_in_instead_of_opening_a_session(app, a
     member_screen = hub.subscribe(LOCAL)  # the kiosk page, left open in another tab
     checkin_page = hub.subscribe(LOCAL, checkin=CheckinMode(activity.id, "li"))
     phone = hub.subscribe(None, checkin=CheckinMode(activity.id, "wang"))
-    assert hub.tap(LOCAL, corner_id=1, uid="04A1B2C3D4E5F6") == 2
+    assert hub.tap(LOCAL, uid="04A1B2C3D4E5F6") == 2
     mine = checkin_page.get(timeout=5)
     assert mine["mine"] and mine["outcomes"][0]["code"] == "checked_in"
     assert mine["outcomes"][0]["member_name"] == "李四"
@@ -346,7 +346,7 @@ def test_a_tap_on_a_check_in_kiosk_checks_in_instead_of_opening_a_session(app, a
     assert line.method == "nfc" and line.device == "kiosk:local" and line.operator == "li"
     hub.unsubscribe(LOCAL, checkin_page)
     # no check-in page on the kiosk any more: a tap opens the member's session as before
-    hub.tap(LOCAL, corner_id=1, uid="04A1B2C3D4E5F6")
+    hub.tap(LOCAL, uid="04A1B2C3D4E5F6")
     assert member_screen.get(timeout=5)["type"] == "member"
     hub.unsubscribe(LOCAL, member_screen)
     hub.unsubscribe(None, phone)

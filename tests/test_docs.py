@@ -3,8 +3,8 @@
 import click
 
 from corner.cli import cli
-from web.instance import Settings
 from tests.conftest import ROOT
+from web.instance import Settings
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -8,9 +8,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from web.i18n import TRANSLATIONS, translator
 from points.errors import MESSAGES
 from tests.conftest import ROOT
+from web.i18n import TRANSLATIONS, translator
 
 PO = TRANSLATIONS / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")

@@ -89,9 +89,6 @@ STATUS: dict[str, int] = {
 PUBLIC_DETAILS = ("balance", "needed", "goods_id", "on_hand", "field", "limit", "period", "left")
 PUBLIC_DETAILS += ("seconds",)
 
-# an HTTP error that is not a CornerError, as a code
-_HTTP_CODES = {401: "login_required", 403: "kiosk_unauthorized", 500: "internal_error"}
-
 
 def status_of(code: str) -> int:
     return STATUS[code]
@@ -152,13 +149,13 @@ def _csrf_error(_error: CSRFError):
 
 def _http_error(error: HTTPException):
     """Malformed JSON, a wrong method, an unknown route, too large: a code for a script."""
+    status = error.code or 500
+    code = "internal_error" if status >= 500 else None
     if not wants_json():
-        if error.code in _HTTP_CODES or error.code == 404:
-            return _html_error(None, error.code or 500)
-        return error  # Flask's own page (413, 405 …) unless the surface said otherwise
+        return _html_error(code, status)  # the page says it in the surface's words
     if error.code == 413 and request.endpoint and request.endpoint.endswith(".decode"):
         return json_error("image_invalid", 413)  # a picture too large
-    return json_error(_HTTP_CODES.get(error.code or 400, "invalid_request"), error.code or 400)
+    return json_error(code or "invalid_request", status)
 
 
 def _unexpected(error: Exception):

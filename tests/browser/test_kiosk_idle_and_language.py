@@ -7,10 +7,10 @@ import time
 import pytest
 import requests
 
-from web.i18n import translator
 from points.errors import MESSAGES
 from tests.browser.conftest import set_idle_seconds
 from tests.helpers import card_token, make_goods, make_member, rid
+from web.i18n import translator
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from web.i18n import translator
 from points.errors import MESSAGES
 from tests.helpers import card_token, make_goods, make_member
+from web.i18n import translator
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
