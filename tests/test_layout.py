@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 
 import pytest
 
@@ -121,3 +122,12 @@ def test_every_surface_answers_a_bug_with_internal_error(buggy_app, caplog, url,
         assert "请联系工作人员" in answer.text or "工作人员" in answer.text
         assert "Traceback" not in answer.text and "a bug" not in answer.text
     assert any(record.exc_info and "a bug" in str(record.exc_info[1]) for record in caplog.records)
+
+
+def test_the_api_document_gives_each_code_its_status():
+    text = (ROOT / "docs" / "API.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d{3}) \| (.+?) \|", text, re.M)
+    documented = {
+        code: int(status) for status, codes in rows for code in re.findall(r"`(\w+)`", codes)
+    }
+    assert documented == STATUS
