@@ -1,4 +1,4 @@
-"""Exchange corners: one by default; a server may hold the stock of several."""
+"""Exchange corners: one by default (``DEFAULT_CORNER``); a server may hold the stock of several."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What staff look at: the redemptions list and the dashboard's figures."""
+"""What staff look at: the redemptions list, one redemption's detail, the dashboard's figures."""
 
 from __future__ import annotations
 
