@@ -13,17 +13,11 @@ from __future__ import annotations
 
 from cards.nfc import NFC_PREFIX, normalise_uid
 from cards.token import CardSecret, read_token
-from points.checkins import (
-    BatchOutcome,
-    CheckinOutcome,
-    check_in,
-    check_out,
-    log_refused_scan,
-    split,
-)
+from points.checkins import BatchOutcome, check_in, check_out, split
 from points.db import Store
 from points.errors import CornerError
 from points.member_cards import Card, card_by_serial, card_by_uid
+from points.scan_log import CheckinOutcome, log_refused_scan
 from points.sessions import DEFAULT_TTL_SECONDS, Session, open_session
 
 

@@ -1,6 +1,7 @@
 """Point standards (activity categories) and volunteer activities: create, open, close.
 
-Check-ins, awards and deductions for an activity live in ``points.checkins``.
+Checking in and out lives in ``points.checkins``, approvals and deductions in
+``points.activity_awards``, and every scan's record in ``points.scan_log``.
 """
 
 from __future__ import annotations

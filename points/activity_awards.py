@@ -1,6 +1,6 @@
 """Awards behind activities: approving pending check-ins, removals, deductions with a reason.
 
-Also the read side: an activity's check-ins, scan log and deductions, and a member's awards and
+Also the read side: an activity's check-ins and deductions, and a member's awards and
 deductions with the activity behind each (from the points record).
 """
 
@@ -203,37 +203,6 @@ def list_checkins(db: Store, activity_id: int) -> list[CheckinLine]:
         [activity_id],
     )
     return [CheckinLine(*row) for row in rows]
-
-
-@dataclass(frozen=True)
-class ScanLine:
-    id: int
-    member_number: str | None
-    method: str | None
-    accepted: bool
-    code: str
-    repeat: bool
-    operator: str
-    device: str | None
-    request_id: str | None
-    created: str
-    action: str = "in"  # 'in' (check-in) or 'out' (check-out)
-    member_name: str | None = None  # None when the number is nobody's (or no card was read)
-
-
-def scan_log(db: Store, activity_id: int) -> list[ScanLine]:
-    """Every scan for the activity, accepted or refused, oldest first."""
-    rows = db.execute(
-        "SELECT s.id, s.member_number, s.method, s.accepted, s.code, s.repeat, s.operator,"
-        " s.device, s.request_id, s.created, s.action, m.name FROM scan_log s"
-        " LEFT JOIN members m ON m.number = s.member_number"
-        " WHERE s.activity_id = ? ORDER BY s.id",
-        [activity_id],
-    )
-    return [
-        ScanLine(row[0], row[1], row[2], bool(row[3]), row[4], bool(row[5]), *row[6:])
-        for row in rows
-    ]
 
 
 def activity_history(db: Store, number: str) -> list[RecordLine]:

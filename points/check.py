@@ -1,4 +1,8 @@
-"""Recompute every balance and stock level from the ledgers and compare with what is stored."""
+"""``corner check``: recompute balances and stock from the ledgers and compare with the cache.
+
+Also: redemptions against their points and stock rows, reversals, check-in awards, and
+SQLite's own integrity and foreign-key checks.
+"""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
-"""Check-in at an activity, its awards (at once or after approval), deductions, the scan log.
+"""Checking members in and out at an activity, the offline batch, and the check-in board.
 
 Every scan goes through ``check_in``: one BEGIN IMMEDIATE write that re-reads the activity and
 the member's check-in under the lock, then inserts the check-in and (in 'on_checkin' mode) the
 award. UNIQUE (activity_id, member_id) backs the rule, so two devices scanning one card at the
 same moment give one check-in and one award; the other is told ``duplicate_checkin``.
 ``check_out`` (optional) records once when a checked-in member left; points do not change.
-``activity_board`` is the check-in screen's running count and last names.
+``activity_board`` is the check-in screen's running count and last names. Every scan, accepted
+or refused, also lands in the scan log (``points.scan_log``).
 """
 
 from __future__ import annotations
@@ -20,64 +21,10 @@ from points.errors import CornerError
 from points.ledger import add_points_entry
 from points.members import normalise_number
 from points.requests import once
+from points.scan_log import CheckinOutcome, log_scan, refused_outcome
 from points.validate import positive_int
 
 METHODS = ("qr", "nfc", "manual")
-
-
-@dataclass(frozen=True)
-class CheckinOutcome:
-    """What a scan came to: ``code`` is 'checked_in' / 'checked_out' or the refusal's code."""
-
-    request_id: str
-    accepted: bool
-    code: str
-    activity_id: int | None
-    member_number: str | None
-    member_name: str | None = None
-    status: str | None = None  # 'accepted' (awarded now) or 'pending' (awarded on approval)
-    points: int = 0  # points awarded by this scan
-    checkin_id: int | None = None
-    entry_id: int | None = None
-    action: str = "in"  # 'in' (check-in) or 'out' (check-out)
-
-
-def _log_scan(
-    db: Store,
-    *,
-    activity_id: object,
-    member_number: object,
-    card_id: object,
-    method: object,
-    code: str,
-    operator: object,
-    device: str | None,
-    request_id: object,
-    checkin_id: int | None = None,
-    repeat: bool = False,
-    action: str = "in",
-) -> None:
-    """One scan_log row; inside a write. Raw values are kept as far as they fit the columns."""
-    db.execute(
-        "INSERT INTO scan_log (activity_id, member_number, card_id, method, accepted, code,"
-        " repeat, checkin_id, operator, device, request_id, created, action)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            activity_id if isinstance(activity_id, int) else None,
-            None if member_number is None else str(member_number)[:40],
-            card_id if isinstance(card_id, int) else None,
-            None if method is None else str(method)[:10],
-            int(code in ("checked_in", "checked_out")),
-            code,
-            int(repeat),
-            checkin_id,
-            str(operator or "?")[:40],
-            None if device is None else str(device)[:60],
-            None if request_id is None else str(request_id)[:100],
-            timestamp(),
-            action,
-        ],
-    )
 
 
 def _activity_and_member(
@@ -262,7 +209,7 @@ def _scan(
             operator=operator,
             request_id=request_id,
         )
-        _log_scan(db, **scan, code=outcome["code"], checkin_id=outcome["checkin_id"])
+        log_scan(db, **scan, code=outcome["code"], checkin_id=outcome["checkin_id"])
         return outcome
 
     try:
@@ -285,8 +232,8 @@ def _scan(
         )
     except CornerError as error:
         with transaction(db):
-            _log_scan(db, **scan, code=error.code)
-        return refused(
+            log_scan(db, **scan, code=error.code)
+        return refused_outcome(
             db,
             error.code,
             request_id=request_id,
@@ -296,62 +243,8 @@ def _scan(
         )
     if not ran:  # a resend: nothing changed, but the attempt is still on record
         with transaction(db):
-            _log_scan(db, **scan, code=result["code"], checkin_id=result["checkin_id"], repeat=True)
+            log_scan(db, **scan, code=result["code"], checkin_id=result["checkin_id"], repeat=True)
     return CheckinOutcome(**result)
-
-
-def refused(
-    db: Store,
-    code: str,
-    *,
-    request_id: object,
-    activity_id: object,
-    member_number: object = None,
-    action: str = "in",
-) -> CheckinOutcome:
-    """The outcome of a refused scan, naming the member when the number is theirs."""
-    number = None if member_number is None else str(member_number)[:40]
-    name = None
-    if number is not None:
-        row = db.execute("SELECT name FROM members WHERE number = ?", [number]).fetchone()
-        name = row[0] if row else None
-    return CheckinOutcome(
-        request_id=str(request_id),
-        accepted=False,
-        code=code,
-        activity_id=activity_id if isinstance(activity_id, int) else None,
-        member_number=number,
-        member_name=name,
-        action=action,
-    )
-
-
-def log_refused_scan(
-    db: Store,
-    code: str,
-    *,
-    activity_id: object,
-    method: object,
-    operator: object,
-    device: str | None,
-    request_id: object,
-    action: str = "in",
-) -> CheckinOutcome:
-    """Record a scan refused before it named a member (a card that did not read) and say so."""
-    with transaction(db):
-        _log_scan(
-            db,
-            activity_id=activity_id,
-            member_number=None,
-            card_id=None,
-            method=method,
-            code=code,
-            operator=operator,
-            device=device,
-            request_id=request_id,
-            action=action if action in _ACTIONS else "in",
-        )
-    return refused(db, code, request_id=request_id, activity_id=activity_id, action=action)
 
 
 def check_in(

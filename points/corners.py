@@ -1,4 +1,4 @@
-"""Exchange corners: one by default; a server may hold the stock of several."""
+"""Exchange corners: one by default (``DEFAULT_CORNER``); a server may hold the stock of several."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from points.db import Store
 from points.errors import CornerError
 from points.requests import once
+
+DEFAULT_CORNER = 1  # made by migration 001; a one-corner server never names another
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,12 @@ class Corner:
 def list_corners(db: Store) -> list[Corner]:
     """Every corner, by id."""
     return [Corner(*row) for row in db.execute("SELECT id, name FROM corners ORDER BY id")]
+
+
+def check_corner(db: Store, corner_id: int) -> None:
+    """Refuse an unknown corner with ``corner_unknown``."""
+    if not db.execute("SELECT 1 FROM corners WHERE id = ?", [corner_id]).fetchone():
+        raise CornerError("corner_unknown", corner=corner_id)
 
 
 def corner_name(name: object) -> str:

@@ -1,4 +1,8 @@
-"""The points ledger: awards, deductions and a member's balance as the sum of their rows."""
+"""The points ledger: its one row writer, awards, deductions, and a balance as a sum of rows.
+
+Every points row (award, deduction, redemption, reversal) goes through ``add_points_entry``,
+which moves the cached balance in the same write with a guarded update.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Members, the branches and communities they belong to, and their cards."""
+"""Members: number, name, branch, phone and status; adding, editing, listing, counting.
+
+A member's form names a branch by community and name (``_branch_id`` adds one named for the
+first time); the branch list itself is ``points.branches``, the cards ``points.member_cards``.
+"""
 
 from __future__ import annotations
 

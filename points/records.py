@@ -1,4 +1,7 @@
-"""A member's points record (积分记录本): every ledger row with the balance after it."""
+"""A member's points record (积分记录本): every ledger row with the balance after it.
+
+Also the kiosk's short version for the member of a live session (``recent_record``).
+"""
 
 from __future__ import annotations
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from points.clock import timestamp
 from points.db import Store
 from points.errors import CornerError
-from points.goods import add_stock_entry
 from points.ledger import add_points_entry
 from points.limits import check_limits
 from points.requests import once
 from points.sessions import live_session
+from points.stock import add_stock_entry
 from points.validate import positive_int
 
 MAX_LINES = 20

@@ -1,4 +1,4 @@
-"""What staff look at: the redemptions list and the dashboard's figures."""
+"""What staff look at: the redemptions list, one redemption's detail, the dashboard's figures."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from points.clock import now
+from points.corners import DEFAULT_CORNER
 from points.db import Store
 from points.errors import CornerError
-from points.goods import DEFAULT_CORNER
 from points.stock import LowStock, low_stock
 
 

@@ -1,36 +1,26 @@
-"""Staff accounts: hashed passwords, roles, and logins that slow down a guesser.
+"""Staff accounts: names, roles, passwords and check-in PINs, and logging in with either.
 
-Passwords are hashed with scrypt from the standard library, in a self-describing format
-(``scrypt$n$r$p$salt$hash``), so the cost can be raised later without breaking old hashes.
-After ``LOCK_AFTER`` failed logins in a row an account is locked for ``LOCK_SECONDS``, doubling
-with every further round of failures; while locked even the right password is refused. Failures
-are counted for unknown names too, and an unknown name costs a hash as well, so neither the
-answer nor its timing says whether a name exists.
+Passwords are hashed by ``points.passwords``; failed logins and PINs lock out by the one rule in
+``points.lockout``. Failures are counted for unknown names too, and an unknown name costs a
+hash as well, so neither the answer nor its timing says whether a name exists.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
-import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 
 from points.audit import record
-from points.clock import timestamp, unix
+from points.clock import timestamp
 from points.db import Store, transaction
 from points.errors import CornerError
+from points.lockout import LOGINS, PINS, attempt, clear_failures
+from points.passwords import check_password, dummy_hash, hash_password, verify_password
 
 ROLES = ("admin", "organiser")
-LOCK_AFTER = 5
-LOCK_SECONDS = 300
-MAX_LOCK_SECONDS = 24 * 3600
-MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
-# 2**15 x 8 x 1: about 0.1 s and 32 MiB on a small PC; a guesser gets ten tries a second at most
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 
 
 @dataclass(frozen=True)
@@ -45,53 +35,12 @@ class Staff:
     pin_stamp: str = ""
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
-    """A salted scrypt hash that names its own parameters."""
-    salt = secrets.token_bytes(16)
-    key = hashlib.scrypt(
-        password.encode(), salt=salt, n=n, r=r, p=p, maxmem=2 * 128 * r * n, dklen=32
-    )
-    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(key)}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Does the password match the stored hash? (a constant-time comparison)"""
-    try:
-        scheme, n, r, p, salt, key = stored.split("$")
-        n, r, p = int(n), int(r), int(p)
-        expected = base64.b64decode(salt), base64.b64decode(key)
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    given = hashlib.scrypt(
-        password.encode(), salt=expected[0], n=n, r=r, p=p, maxmem=2 * 128 * r * n, dklen=32
-    )
-    return hmac.compare_digest(given, expected[1])
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    """A hash to spend on unknown names, so that they take as long as known ones."""
-    return hash_password(secrets.token_hex(16))
-
-
 def normalise_username(username: object) -> str:
     """User names are 1-40 lower-case letters, digits, dots, dashes and underscores."""
     text = str(username or "").strip().lower()
     if not _USERNAME.match(text):
         raise CornerError("invalid_request", field="username")
     return text
-
-
-def _check_password(password: object) -> str:
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 200:
-        raise CornerError("password_too_short", minimum=MIN_PASSWORD)
-    return password
 
 
 def _stamp(password_hash: str) -> str:
@@ -128,7 +77,7 @@ def add_staff(db: Store, *, username: str, password: str, role: str, actor: str)
     username = normalise_username(username)
     if role not in ROLES:
         raise CornerError("invalid_request", field="role")
-    password_hash = hash_password(_check_password(password))  # outside the write: it is slow
+    password_hash = hash_password(check_password(password))  # outside the write: it is slow
     with transaction(db):
         if get_staff(db, username) is not None:
             raise CornerError("staff_exists", username=username)
@@ -145,14 +94,14 @@ def add_staff(db: Store, *, username: str, password: str, role: str, actor: str)
 def set_password(db: Store, *, username: str, password: str, actor: str) -> Staff:
     """Give an account a new password; its open login sessions end, and any lock lifts."""
     username = normalise_username(username)
-    password_hash = hash_password(_check_password(password))
+    password_hash = hash_password(check_password(password))
     with transaction(db):
         if get_staff(db, username) is None:
             raise CornerError("staff_unknown", username=username)
         db.execute(
             "UPDATE staff SET password_hash = ? WHERE username = ?", [password_hash, username]
         )
-        db.execute("DELETE FROM login_failures WHERE username = ?", [username])
+        clear_failures(db, guard=LOGINS, key=username)
         record(db, actor=actor, action="set_password", target=f"staff:{username}")
         return get_staff(db, username)
 
@@ -199,45 +148,20 @@ def reactivate_staff(db: Store, *, username: str, actor: str) -> Staff:
     return _set_active(db, username=username, active=True, actor=actor)
 
 
-def lock_seconds(failures: int) -> int:
-    """How long an account stays locked after this many failures in a row (0: not locked)."""
-    if failures < LOCK_AFTER or failures % LOCK_AFTER:
-        return 0
-    return min(LOCK_SECONDS * 2 ** (failures // LOCK_AFTER - 1), MAX_LOCK_SECONDS)
-
-
 def authenticate(db: Store, *, username: object, password: object) -> Staff:
     """The active account these credentials open, or ``login_failed`` / ``login_locked``."""
     name = str(username or "").strip().lower()[:40]
     given = password if isinstance(password, str) else ""
-    with transaction(db):
-        now = unix()  # read inside the write, after any wait for the lock
-        row = db.execute(
-            "SELECT failures, locked_until FROM login_failures WHERE username = ?", [name]
-        ).fetchone()
-        failures, locked_until = row if row else (0, None)
-        if locked_until is not None and locked_until > now:
-            refusal = CornerError("login_locked", seconds=int(locked_until - now) + 1)
-        else:
-            found = db.execute(_STAFF_SQL + " WHERE username = ?", [name]).fetchone()
-            right = verify_password(given, found[4] if found else _dummy_hash())
-            if found and right and found[2]:
-                db.execute("DELETE FROM login_failures WHERE username = ?", [name])
-                record(db, actor=name, action="login", target=f"staff:{name}")
-                return _staff(found)
-            failures += 1
-            pause = lock_seconds(failures)
-            db.execute(
-                "INSERT INTO login_failures (username, failures, locked_until) VALUES (?, ?, ?)"
-                " ON CONFLICT (username) DO UPDATE SET failures = excluded.failures,"
-                " locked_until = excluded.locked_until",
-                [name, failures, now + pause if pause else None],
-            )
-            refusal = CornerError("login_failed")
-            if pause:
-                refusal = CornerError("login_locked", seconds=pause)
-    # raised after the commit: the counted failure must stay counted
-    raise refusal
+
+    def check() -> Staff | None:
+        found = db.execute(_STAFF_SQL + " WHERE username = ?", [name]).fetchone()
+        right = verify_password(given, found[4] if found else dummy_hash())
+        if not (found and right and found[2]):
+            return None
+        record(db, actor=name, action="login", target=f"staff:{name}")
+        return _staff(found)
+
+    return attempt(db, guard=LOGINS, key=name, check=check)
 
 
 # ---- check-in PINs -----------------------------------------------------------------------------
@@ -293,35 +217,16 @@ def authenticate_pin(db: Store, *, pin: object, device: str) -> Staff:
     """
     device = str(device or "?")[:80]
     given = pin if isinstance(pin, str) and _PIN.match(pin) else None
-    with transaction(db):
-        now = unix()
-        row = db.execute(
-            "SELECT failures, locked_until FROM pin_failures WHERE device = ?", [device]
+
+    def check() -> Staff | None:
+        if given is None:
+            return None
+        found = db.execute(
+            _STAFF_SQL + " WHERE pin_digest = ? AND active = 1", [_pin_digest(db, given)]
         ).fetchone()
-        failures, locked_until = row if row else (0, None)
-        if locked_until is not None and locked_until > now:
-            refusal = CornerError("pin_locked", seconds=int(locked_until - now) + 1)
-        else:
-            found = None
-            if given is not None:
-                found = db.execute(
-                    _STAFF_SQL + " WHERE pin_digest = ? AND active = 1",
-                    [_pin_digest(db, given)],
-                ).fetchone()
-            if found is not None:
-                db.execute("DELETE FROM pin_failures WHERE device = ?", [device])
-                record(db, actor=found[0], action="pin_login", target=f"device:{device}")
-                return _staff(found)
-            failures += 1
-            pause = lock_seconds(failures)
-            db.execute(
-                "INSERT INTO pin_failures (device, failures, locked_until) VALUES (?, ?, ?)"
-                " ON CONFLICT (device) DO UPDATE SET failures = excluded.failures,"
-                " locked_until = excluded.locked_until",
-                [device, failures, now + pause if pause else None],
-            )
-            refusal = (
-                CornerError("pin_locked", seconds=pause) if pause else CornerError("pin_wrong")
-            )
-    # raised after the commit: the counted failure must stay counted
-    raise refusal
+        if found is None:
+            return None
+        record(db, actor=found[0], action="pin_login", target=f"device:{device}")
+        return _staff(found)
+
+    return attempt(db, guard=PINS, key=device, check=check)

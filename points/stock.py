@@ -1,14 +1,32 @@
-"""Stock counts and thresholds: corrections after a count, and the low-stock list."""
+"""The stock ledger, per corner: every stock row written or read, with cached on-hand counts.
+
+Stock moves only by ledger rows (restock, redemption, correction, reversal) appended by
+``add_stock_entry``, which moves the cached count in ``stock`` in the same write with a guarded
+update, so stock never goes below zero. Here too: restocking, corrections after a count, the
+low-stock thresholds and list, and a good's stock history. The catalogue is ``points.goods``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from points.clock import timestamp
+from points.corners import DEFAULT_CORNER, check_corner
 from points.db import Store
 from points.errors import CornerError
-from points.goods import DEFAULT_CORNER, MAX_QUANTITY, add_stock_entry
 from points.requests import once
 from points.validate import positive_int
+
+RESTOCK_SOURCES = ("purchase", "donation", "other")
+MAX_QUANTITY = 100_000
+
+
+@dataclass(frozen=True)
+class StockChange:
+    goods_id: int
+    name: str
+    delta: int
+    on_hand: int
 
 
 @dataclass(frozen=True)
@@ -17,6 +35,118 @@ class LowStock:
     name: str
     on_hand: int
     threshold: int
+
+
+def add_stock_entry(
+    db: Store,
+    *,
+    corner_id: int,
+    goods_id: int,
+    delta: int,
+    kind: str,
+    actor: str,
+    request_id: str,
+    source: str | None = None,
+    note: str | None = None,
+    redemption_id: int | None = None,
+) -> int:
+    """Append a stock ledger row and move the cached count with it; inside a write only.
+
+    A decrement is a guarded update: it changes no row when the stock would go below zero,
+    and then ``out_of_stock`` is raised (the CHECK constraint is the second line of defence).
+    """
+    # the cached count moves first; RETURNING spares a second look-up
+    updated = db.execute(
+        "UPDATE stock SET on_hand = on_hand + ? WHERE corner_id = ? AND goods_id = ?"
+        " AND on_hand + ? >= 0 RETURNING on_hand",
+        [delta, corner_id, goods_id, delta],
+    ).fetchall()
+    if updated:
+        on_hand = updated[0][0]
+    else:
+        row = db.execute(
+            "SELECT on_hand FROM stock WHERE corner_id = ? AND goods_id = ?", [corner_id, goods_id]
+        ).fetchone()
+        if row is not None or delta < 0:
+            on_hand = row[0] if row else 0
+            raise CornerError("out_of_stock", goods_id=goods_id, wanted=-delta, on_hand=on_hand)
+        db.execute(
+            "INSERT INTO stock (corner_id, goods_id, on_hand) VALUES (?, ?, ?)",
+            [corner_id, goods_id, delta],
+        )
+        on_hand = delta
+    db.execute(
+        "INSERT INTO stock_entries (corner_id, goods_id, delta, kind, source, note, actor,"
+        " redemption_id, request_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            corner_id,
+            goods_id,
+            delta,
+            kind,
+            source,
+            note,
+            actor,
+            redemption_id,
+            request_id,
+            timestamp(),
+        ],
+    )
+    return on_hand
+
+
+def restock(
+    db: Store,
+    *,
+    goods_id: int,
+    quantity: int,
+    request_id: str,
+    actor: str,
+    source: str = "purchase",
+    note: str | None = None,
+    corner_id: int = DEFAULT_CORNER,
+) -> StockChange:
+    """Add stock of a good at a corner (purchase, donation or other)."""
+    goods_id = positive_int(goods_id, "goods_id")
+    quantity = positive_int(quantity, "quantity", limit=MAX_QUANTITY)
+    if source not in RESTOCK_SOURCES:
+        raise CornerError("invalid_request", field="source")
+
+    def action(request_id: str) -> dict:
+        check_corner(db, corner_id)
+        row = db.execute("SELECT name FROM goods WHERE id = ?", [goods_id]).fetchone()
+        if row is None:
+            raise CornerError("goods_unknown", goods=goods_id)
+        on_hand = add_stock_entry(
+            db,
+            corner_id=corner_id,
+            goods_id=goods_id,
+            delta=quantity,
+            kind="restock",
+            source=source,
+            note=note,
+            actor=actor,
+            request_id=request_id,
+        )
+        return {"goods_id": goods_id, "name": row[0], "delta": quantity, "on_hand": on_hand}
+
+    params = {
+        "goods_id": goods_id,
+        "quantity": quantity,
+        "source": source,
+        "note": note,
+        "corner": corner_id,
+    }
+    return StockChange(
+        **once(
+            db,
+            request_id=request_id,
+            kind="restock",
+            params=params,
+            action=action,
+            actor=actor,
+            target=f"goods:{goods_id}",
+        )
+    )
 
 
 def _counted(value: object, field: str) -> int:

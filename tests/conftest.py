@@ -15,8 +15,14 @@ import requests
 from corner.app import create_app
 from points.clock import FrozenClock, set_clock, system_now
 from points.db import connect
+from points.passwords import TEST_COST, set_hash_cost
 from tests.pcsc import cards_on_readers, running_pcscd
 from web.instance import init_instance
+
+# Staff passwords hash at a test cost in this process, for the whole session: a test that makes
+# staff need not spend 0.1 s a hash. Subprocesses (corner serve, the CLI) keep the production
+# cost; a hash made here records its cost, so a server verifies it quickly all the same.
+set_hash_cost(TEST_COST)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

@@ -13,9 +13,10 @@ import pytest
 from points.clock import frozen
 from points.errors import CornerError
 from points.limits import allowances, set_goods_limit
+from points.lockout import LOCK_AFTER, LOCK_SECONDS
 from points.redemptions import redeem
 from points.sessions import open_session
-from points.staff import LOCK_AFTER, LOCK_SECONDS, authenticate, authenticate_pin, set_pin
+from points.staff import authenticate, authenticate_pin, set_pin
 from tests.admin_support import PASSWORD, make_staff
 from tests.helpers import make_goods, make_member, rid
 

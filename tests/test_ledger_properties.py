@@ -15,11 +15,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from points.check import check
 from points.db import connect
 from points.errors import CornerError
-from points.goods import catalog, restock
+from points.goods import catalog
 from points.ledger import award_points, deduct_points
 from points.members import list_members
 from points.redemptions import redeem, reverse_redemption
 from points.sessions import open_session
+from points.stock import restock
 from tests.helpers import make_goods, make_member, rid
 
 MEMBERS = ["QZ001", "QZ002", "QZ003"]

@@ -20,7 +20,6 @@ from points.activity_awards import (
     deduct,
     list_checkins,
     remove_checkin,
-    scan_log,
 )
 from points.check import check
 from points.checkins import check_in, check_in_batch
@@ -28,6 +27,7 @@ from points.errors import CornerError
 from points.ledger import award_points, balance
 from points.member_cards import current_qr_card
 from points.members import set_member_status
+from points.scan_log import scan_log
 from tests.helpers import category_id, make_activity, make_member, rid
 
 

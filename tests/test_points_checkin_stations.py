@@ -9,13 +9,13 @@ import pytest
 
 from cards.credentials import check_in_credential, check_in_credentials
 from points.activities import close_activity
-from points.activity_awards import scan_log
 from points.audit import list_audit
 from points.checkins import activity_board
 from points.clock import frozen
 from points.errors import CornerError
 from points.ledger import balance
 from points.member_cards import bind_nfc_card, revoke_card
+from points.scan_log import scan_log
 from points.staff import authenticate_pin, deactivate_staff, get_staff, set_pin
 from tests.admin_support import make_staff
 from tests.helpers import card_token, make_activity, make_member, rid

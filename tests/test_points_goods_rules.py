@@ -4,12 +4,12 @@ import pytest
 
 from points.check import check
 from points.errors import CornerError
-from points.goods import find_goods, restock
+from points.goods import find_goods
 from points.limits import allowances, set_goods_limit
 from points.records import points_record
 from points.redemptions import redeem, reverse_redemption
 from points.reports import dashboard, list_redemptions
-from points.stock import correct_stock, low_stock, set_low_threshold
+from points.stock import correct_stock, low_stock, restock, set_low_threshold
 from tests.helpers import make_goods, make_member, rid
 from tests.test_points_redemptions import session_for
 

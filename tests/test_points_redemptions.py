@@ -4,11 +4,12 @@ import pytest
 
 from points.check import check
 from points.errors import CornerError
-from points.goods import catalog, find_goods, restock
+from points.goods import catalog, find_goods
 from points.member_cards import issue_qr_card
 from points.members import get_member
 from points.redemptions import redeem, reverse_redemption
 from points.sessions import end_session, open_session
+from points.stock import restock
 from tests.helpers import make_goods, make_member, rid
 
 
