@@ -42,11 +42,11 @@ from points.activity_awards import (
     list_checkins,
     list_deductions,
     remove_checkin,
-    scan_log,
 )
 from points.checkins import activity_board, check_in
 from points.errors import MESSAGES, CornerError
 from points.members import get_member
+from points.scan_log import scan_log
 from web.auth import organiser_allowed
 from web.db import get_db
 

@@ -15,8 +15,8 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Regexp
 from admin.blueprint import blueprint
 from admin.goods import show_refusal, strip
 from points.errors import MESSAGES, CornerError
+from points.passwords import MIN_PASSWORD
 from points.staff import (
-    MIN_PASSWORD,
     ROLES,
     Staff,
     add_staff,

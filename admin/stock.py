@@ -11,8 +11,15 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from admin.blueprint import blueprint
 from admin.goods import chosen_corner, goods_or_404, new_request_id, show_refusal, strip
 from points.errors import CornerError
-from points.goods import MAX_QUANTITY, RESTOCK_SOURCES, restock
-from points.stock import correct_stock, low_stock, set_low_threshold, stock_history
+from points.goods import MAX_QUANTITY
+from points.stock import (
+    RESTOCK_SOURCES,
+    correct_stock,
+    low_stock,
+    restock,
+    set_low_threshold,
+    stock_history,
+)
 from web.db import get_db
 
 SOURCE_LABELS = {

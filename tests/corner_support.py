@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from points.corners import add_corner
-from points.goods import goods_detail, restock
+from points.goods import goods_detail
 from points.kiosks import add_kiosk
 from points.member_cards import bind_nfc_card
+from points.stock import restock
 from tests.helpers import card_token, make_goods, make_member, rid
 
 NFC_UID = "04A1B2C3D4E5F6"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from points.audit import list_audit
+from points.lockout import LOCK_SECONDS
 from points.members import count_members
-from points.staff import LOCK_SECONDS, deactivate_staff, set_password
+from points.staff import deactivate_staff, set_password
 from tests.admin_support import PASSWORD, admin_app, csrf_token, login, make_staff
 from tests.helpers import make_member
 

@@ -11,9 +11,10 @@ import re
 import pytest
 
 from points.activities import edit_category, get_activity, get_category, list_categories
-from points.activity_awards import list_checkins, scan_log
+from points.activity_awards import list_checkins
 from points.checkins import check_in, check_out
 from points.ledger import balance
+from points.scan_log import scan_log
 from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_member, rid
 

@@ -10,9 +10,8 @@ import pytest
 
 from points.audit import list_audit
 from points.clock import now
-from points.goods import restock
 from points.redemptions import redeem, reverse_redemption
-from points.stock import set_low_threshold
+from points.stock import restock, set_low_threshold
 from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_goods, make_member, rid
 from tests.test_points_redemptions import session_for

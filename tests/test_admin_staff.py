@@ -17,14 +17,13 @@ from points.clock import set_clock
 from points.db import connect
 from points.errors import CornerError
 from points.ledger import award_points
+from points.lockout import LOCK_SECONDS, lock_seconds
 from points.staff import (
-    LOCK_SECONDS,
     add_staff,
     authenticate,
     deactivate_staff,
     hash_password,
     list_staff,
-    lock_seconds,
     verify_password,
 )
 from tests.admin_support import PASSWORD, make_staff

@@ -17,9 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from points.activity_awards import list_checkins, scan_log
+from points.activity_awards import list_checkins
 from points.check import check
 from points.ledger import balance
+from points.scan_log import scan_log
 from points.staff import set_pin
 from tests.admin_support import make_staff
 from tests.helpers import card_token, make_activity, make_member, rid

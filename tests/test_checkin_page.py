@@ -13,9 +13,9 @@ import re
 import pytest
 
 from corner.app import create_app
-from points.activity_awards import scan_log
 from points.ledger import balance
 from points.member_cards import bind_nfc_card
+from points.scan_log import scan_log
 from points.staff import deactivate_staff, set_pin
 from tests.admin_support import PASSWORD, make_staff
 from tests.helpers import card_token, make_activity, make_member, rid

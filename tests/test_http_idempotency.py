@@ -220,7 +220,7 @@ def test_a_repeat_after_logout_still_returns_the_first_outcome(db, corner):
 
 def test_a_refused_request_is_not_remembered_and_may_be_retried(db, corner):
     """A refusal writes nothing, not even the request id: the same id may succeed later."""
-    from points.goods import restock
+    from points.stock import restock
 
     server, session, _soap, towel = corner
     body = {"session": session, "request_id": rid(), "items": items((towel.id, 2))}

@@ -23,11 +23,11 @@ from points.check import check as check_books
 from points.db import connect
 from points.errors import MESSAGES, CornerError
 from points.goods import add_goods, catalog, find_goods
-from points.goods import restock as restock_goods
 from points.ledger import award_points, deduct_points
 from points.member_cards import issue_qr_card
 from points.members import add_member, count_members, list_members
 from points.redemptions import reverse_redemption
+from points.stock import restock as restock_goods
 from web.db import get_db
 from web.hub import start_local_reader
 from web.instance import ENV_VARIABLE, Instance, InstanceError, init_instance, open_instance

@@ -12,9 +12,10 @@ from points.activities import (
     list_categories,
     open_activity,
 )
-from points.activity_awards import list_checkins, scan_log
+from points.activity_awards import list_checkins
 from points.checkins import activity_board
 from points.errors import MESSAGES, N_, CornerError
+from points.scan_log import scan_log
 
 STATUSES = ("planned", "open", "closed")
 # the same words as the admin pages (the same msgids, so one translation serves both)

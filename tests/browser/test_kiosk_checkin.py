@@ -11,9 +11,10 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from points.activity_awards import list_checkins, scan_log
+from points.activity_awards import list_checkins
 from points.ledger import balance
 from points.member_cards import bind_nfc_card
+from points.scan_log import scan_log
 from points.staff import set_pin
 from tests.admin_support import PASSWORD, make_staff
 from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, Kiosk, set_idle_seconds
