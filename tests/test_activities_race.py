@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from points.activities import create_activity, list_categories, open_activity
-from points.activity_awards import scan_log
 from points.check import check
 from points.checkins import check_in
 from points.db import connect
 from points.ledger import balance
+from points.scan_log import scan_log
 from tests.helpers import make_member, rid
 
 TIMEOUT = 60
