@@ -13,9 +13,13 @@ from points.clock import timestamp
 from points.db import Store
 from points.errors import CornerError
 from points.requests import once
-from points.validate import positive_int
+from points.validate import positive_int, trimmed_text
 
-MAX_STANDARD_POINTS = 100
+MAX_STANDARD_POINTS = 100  # a point standard's, and so an activity's, points
+MAX_CATEGORY_NAME = 40
+MAX_TITLE = 100
+MAX_PLACE = 100
+MAX_CAPACITY = 100_000
 AWARD_MODES = ("on_checkin", "on_close")
 
 
@@ -43,17 +47,6 @@ class Activity:
     created_by: str
     checked_in: int  # check-ins not removed
     pending: int
-
-
-def _text(value: object, field: str, *, limit: int, required: bool = True) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        if required:
-            raise CornerError("invalid_request", field=field)
-        return None
-    if len(text) > limit:
-        raise CornerError("invalid_request", field=field)
-    return text
 
 
 # ---- categories -------------------------------------------------------------------------------
@@ -98,7 +91,7 @@ def add_category(
     actor: str,
 ) -> Category:
     """Add a point standard (an activity category or a deduction reason)."""
-    name = _text(name, "name", limit=40)
+    name = trimmed_text(name, "name", max_length=MAX_CATEGORY_NAME)
     points = positive_int(points, "points", limit=MAX_STANDARD_POINTS)
     if kind not in ("award", "deduction"):
         raise CornerError("invalid_request", field="kind")
@@ -205,8 +198,8 @@ def create_activity(
     award_mode: str = "on_checkin",
 ) -> Activity:
     """Plan an activity; its points are the category's standard unless given."""
-    title = _text(title, "title", limit=100)
-    place = _text(place, "place", limit=100, required=False)
+    title = trimmed_text(title, "title", max_length=MAX_TITLE)
+    place = trimmed_text(place, "place", max_length=MAX_PLACE, required=False)
     category_id = positive_int(category_id, "category")
     try:
         starts = datetime.fromisoformat(str(starts)).isoformat(timespec="minutes")
@@ -215,7 +208,7 @@ def create_activity(
     if points is not None:
         points = positive_int(points, "points", limit=MAX_STANDARD_POINTS)
     if capacity is not None:
-        capacity = positive_int(capacity, "capacity", limit=100_000)
+        capacity = positive_int(capacity, "capacity", limit=MAX_CAPACITY)
     if award_mode not in AWARD_MODES:
         raise CornerError("invalid_request", field="award_mode")
 

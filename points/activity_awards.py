@@ -17,18 +17,11 @@ from points.ledger import PointsChange, add_points_entry, deduct_points
 from points.members import normalise_number
 from points.records import RecordLine, points_record
 from points.requests import once
-from points.validate import positive_int
+from points.validate import MAX_REASON, positive_int, trimmed_text
 
-
-def _reason(value: object, *, required: bool = True) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        if required:
-            raise CornerError("invalid_request", field="reason")
-        return None
-    if len(text) > 200:
-        raise CornerError("invalid_request", field="reason")
-    return text
+# the note after a deduction reason's name: with the name (at most MAX_CATEGORY_NAME) and a colon
+# it stays inside MAX_REASON
+MAX_DEDUCTION_NOTE = 100
 
 
 @dataclass(frozen=True)
@@ -116,7 +109,7 @@ def remove_checkin(
     """Strike out a pending check-in with a reason; an awarded one needs a deduction instead."""
     activity_id = positive_int(activity_id, "activity")
     number = normalise_number(member_number)
-    reason = _reason(reason)
+    reason = trimmed_text(reason, "reason", max_length=MAX_REASON)
 
     def action(_request_id: str) -> dict:
         row = db.execute(
@@ -163,13 +156,13 @@ def deduct(
         if category.kind != "deduction" or not category.active:  # a retired reason is gone
             raise CornerError("category_unknown", category=category_id)
         points = category.points if points is None else points
-        detail = _reason(reason, required=False)
+        detail = trimmed_text(reason, "reason", max_length=MAX_DEDUCTION_NOTE, required=False)
         reason = f"{category.name}：{detail}" if detail else category.name
     return deduct_points(
         db,
         number=member_number,
         points=points,
-        reason=_reason(reason),
+        reason=reason,  # deduct_points checks it
         activity_id=activity_id,
         request_id=request_id,
         actor=actor,

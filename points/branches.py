@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from points.db import Store
 from points.errors import CornerError
 from points.requests import once
+from points.validate import trimmed_text
 
-MAX_NAME = 60  # as a member's branch and community fields
+# the same bounds as a member's branch and community fields
+MAX_BRANCH_NAME = 60
+MAX_COMMUNITY_NAME = 60
 
 
 @dataclass(frozen=True)
@@ -32,13 +35,6 @@ class Community:
     @property
     def members(self) -> int:
         return sum(branch.members for branch in self.branches)
-
-
-def _name(value: object) -> str:
-    text = str(value or "").strip()
-    if not text or len(text) > MAX_NAME:
-        raise CornerError("invalid_request", field="name")
-    return text
 
 
 def list_communities(db: Store) -> list[Community]:
@@ -112,7 +108,7 @@ def _branch_row(db: Store, branch_id: int) -> dict:
 
 def add_community(db: Store, *, name: str, request_id: str, actor: str) -> dict:
     """Add a community (no branches yet); returns ``{"id", "name"}``."""
-    name = _name(name)
+    name = trimmed_text(name, "name", max_length=MAX_COMMUNITY_NAME)
 
     def action(_request_id: str) -> dict:
         _community_exists(db, name)
@@ -132,7 +128,7 @@ def add_community(db: Store, *, name: str, request_id: str, actor: str) -> dict:
 
 def add_branch(db: Store, *, community_id: int, name: str, request_id: str, actor: str) -> dict:
     """Add a party branch to a community; returns ``{"id", "community_id", "name"}``."""
-    name = _name(name)
+    name = trimmed_text(name, "name", max_length=MAX_BRANCH_NAME)
 
     def action(_request_id: str) -> dict:
         _community_row(db, community_id)
@@ -157,7 +153,7 @@ def rename_community(
     db: Store, *, community_id: int, name: str, request_id: str, actor: str
 ) -> dict:
     """Give a community a new name; its branches and members stay with it."""
-    name = _name(name)
+    name = trimmed_text(name, "name", max_length=MAX_COMMUNITY_NAME)
 
     def action(_request_id: str) -> dict:
         _community_row(db, community_id)
@@ -179,7 +175,7 @@ def rename_community(
 
 def rename_branch(db: Store, *, branch_id: int, name: str, request_id: str, actor: str) -> dict:
     """Give a party branch a new name; its members stay with it."""
-    name = _name(name)
+    name = trimmed_text(name, "name", max_length=MAX_BRANCH_NAME)
 
     def action(_request_id: str) -> dict:
         branch = _branch_row(db, branch_id)

@@ -22,7 +22,8 @@ from points.ledger import add_points_entry
 from points.members import normalise_number
 from points.requests import once
 from points.scan_log import CheckinOutcome, log_scan, refused_outcome
-from points.validate import positive_int
+from points.staff import MAX_USERNAME
+from points.validate import positive_int, trimmed_text
 
 METHODS = ("qr", "nfc", "manual")
 
@@ -219,8 +220,9 @@ def _scan(
             raise CornerError("invalid_request", field="method")
         if card_id is not None:
             card_id = positive_int(card_id, "card")
-        if not isinstance(operator, str) or not 0 < len(operator.strip()) <= 40:
+        if not isinstance(operator, str):  # a staff member's name, never a number
             raise CornerError("invalid_request", field="operator")
+        operator = trimmed_text(operator, "operator", max_length=MAX_USERNAME)
         result = once(
             db,
             request_id=request_id,

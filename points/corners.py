@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from points.db import Store
 from points.errors import CornerError
 from points.requests import once
+from points.validate import trimmed_text
 
 DEFAULT_CORNER = 1  # made by migration 001; a one-corner server never names another
+MAX_CORNER_NAME = 40
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,8 @@ def check_corner(db: Store, corner_id: int) -> None:
 
 
 def corner_name(name: object) -> str:
-    """A corner's name: 1-40 characters once trimmed."""
-    text = str(name or "").strip()
-    if not text or len(text) > 40:
-        raise CornerError("invalid_request", field="name")
-    return text
+    """A corner's name: 1 to MAX_CORNER_NAME characters once trimmed."""
+    return trimmed_text(name, "name", max_length=MAX_CORNER_NAME)
 
 
 def add_corner(db: Store, *, name: str, request_id: str, actor: str) -> Corner:

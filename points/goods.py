@@ -11,9 +11,13 @@ from points.db import Store
 from points.errors import CornerError
 from points.requests import once
 from points.stock import MAX_QUANTITY, add_stock_entry
-from points.validate import positive_int
+from points.validate import positive_int, trimmed_text
 
-MAX_POINTS = 10_000
+MAX_POINTS = 10_000  # a good's price
+MAX_GOODS_NAME = 40
+MAX_GOODS_CATEGORY = 20
+MAX_PICTURE_NAME = 100  # a stored picture's file name, made by the web layer
+_PICTURE_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_PICTURE_NAME - 1}}}")
 
 
 @dataclass(frozen=True)
@@ -48,18 +52,12 @@ class GoodsDetail:
 
 
 def _goods_name(name: object) -> str:
-    text = str(name or "").strip()
-    if not text or len(text) > 40:
-        raise CornerError("invalid_request", field="name")
-    return text
+    return trimmed_text(name, "name", max_length=MAX_GOODS_NAME)
 
 
 def _category(category: object) -> str | None:
     """A category is optional free text (食品, 日用品 ...); blank means none."""
-    text = str(category or "").strip()
-    if len(text) > 20:
-        raise CornerError("invalid_request", field="category")
-    return text or None
+    return trimmed_text(category, "category", max_length=MAX_GOODS_CATEGORY, required=False)
 
 
 def _picture_name(picture: object) -> str | None:
@@ -67,7 +65,7 @@ def _picture_name(picture: object) -> str | None:
     if picture is None:
         return None
     text = str(picture)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", text) or ".." in text:
+    if not _PICTURE_NAME.fullmatch(text) or ".." in text:
         raise CornerError("invalid_request", field="picture")
     return text
 

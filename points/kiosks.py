@@ -13,7 +13,10 @@ from points.clock import timestamp
 from points.db import Store, transaction
 from points.errors import CornerError
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+MAX_KIOSK_NAME = 40
+KIOSK_NAME_PATTERN = rf"[a-z0-9][a-z0-9-]{{0,{MAX_KIOSK_NAME - 1}}}"
+MAX_KIOSK_TOKEN = 200  # longer than any token add_kiosk makes; a longer one is not hashed
+_NAME = re.compile(KIOSK_NAME_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ def _digest(token: str) -> str:
 def normalise_kiosk_name(name: object) -> str:
     """Kiosk names are 1-40 lower-case letters, digits and dashes (``corner-2``)."""
     text = str(name or "").strip().lower()
-    if not _NAME.match(text):
+    if not _NAME.fullmatch(text):
         raise CornerError("invalid_request", field="kiosk")
     return text
 
@@ -90,7 +93,7 @@ def authenticate_kiosk(db: Store, *, name: object, token: object) -> Kiosk:
     row = db.execute(
         "SELECT corner_id, token_digest, revoked FROM kiosks WHERE name = ?", [name]
     ).fetchone()
-    given = _digest(token) if isinstance(token, str) and len(token) < 200 else ""
+    given = _digest(token) if isinstance(token, str) and len(token) < MAX_KIOSK_TOKEN else ""
     if row is None or row[2] is not None or not hmac.compare_digest(row[1], given):
         raise CornerError("kiosk_unauthorized")
     return Kiosk(name, row[0])

@@ -13,7 +13,7 @@ from points.db import Store
 from points.errors import CornerError
 from points.members import normalise_number
 from points.requests import once
-from points.validate import positive_int
+from points.validate import MAX_REASON, positive_int, trimmed_text
 
 MAX_POINTS_PER_ENTRY = 1000
 
@@ -85,9 +85,7 @@ def _change_points(
     points = positive_int(points, "points", limit=MAX_POINTS_PER_ENTRY)
     if activity_id is not None:
         activity_id = positive_int(activity_id, "activity")
-    reason = str(reason or "").strip()
-    if not reason or len(reason) > 200:
-        raise CornerError("invalid_request", field="reason")
+    reason = trimmed_text(reason, "reason", max_length=MAX_REASON)
     delta = points if kind == "award" else -points
 
     def action(request_id: str) -> dict:

@@ -12,6 +12,7 @@ from points.requests import once
 from points.validate import positive_int
 
 PERIODS = ("month", "quarter", "year")
+MAX_LIMIT_QUANTITY = 1000
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def set_goods_limit(
     if quantity is None:
         period = None
     else:
-        quantity = positive_int(quantity, "limit_quantity", limit=1000)
+        quantity = positive_int(quantity, "limit_quantity", limit=MAX_LIMIT_QUANTITY)
         if period not in PERIODS:
             raise CornerError("invalid_request", field="limit_period")
 

@@ -18,11 +18,12 @@ from points.audit import record
 from points.clock import timestamp
 from points.db import Store
 from points.errors import N_, CornerError
+from points.members import MAX_MEMBER_NAME, NUMBER_PATTERN, PHONE_PATTERN
 from points.requests import fingerprint, once
 
 FIELDS = ("number", "name", "branch", "community", "phone")
-_NUMBER = re.compile(r"^[A-Z0-9-]{1,20}$")
-_PHONE = re.compile(r"^[0-9+\- ]{5,20}$")
+_NUMBER = re.compile(NUMBER_PATTERN)
+_PHONE = re.compile(PHONE_PATTERN)
 
 # problem code -> English message (the msgid); the admin page translates it with the details
 PROBLEMS: dict[str, str] = {
@@ -131,7 +132,7 @@ def check_import(db: Store, *, rows: list[dict]) -> ImportCheck:
         number = (values["number"] or "").upper()
         if not number:
             mistakes.append(RowProblem(line, "number", "number_missing"))
-        elif not _NUMBER.match(number):
+        elif not _NUMBER.fullmatch(number):
             mistakes.append(RowProblem(line, "number", "number_invalid", {"number": number}))
         else:
             lines_of.setdefault(number, []).append(line)
@@ -139,7 +140,7 @@ def check_import(db: Store, *, rows: list[dict]) -> ImportCheck:
                 mistakes.append(RowProblem(line, "number", "number_taken", {"number": number}))
         if not values["name"]:
             mistakes.append(RowProblem(line, "name", "name_missing"))
-        elif len(values["name"]) > 40:
+        elif len(values["name"]) > MAX_MEMBER_NAME:
             mistakes.append(RowProblem(line, "name", "name_too_long"))
         branch, community = values["branch"], values["community"]
         branch_id = None
@@ -165,7 +166,7 @@ def check_import(db: Store, *, rows: list[dict]) -> ImportCheck:
                 community = community or next(iter(homes))
                 branch_id = homes[community]
         phone = values["phone"]
-        if phone is not None and not _PHONE.match(phone):
+        if phone is not None and not _PHONE.fullmatch(phone):
             mistakes.append(RowProblem(line, "phone", "phone_invalid", {"phone": phone}))
         problems.extend(mistakes)
         if not mistakes:

@@ -9,12 +9,21 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from points.branches import MAX_BRANCH_NAME, MAX_COMMUNITY_NAME
 from points.clock import timestamp
 from points.db import Store
 from points.errors import CornerError
 from points.requests import once
+from points.validate import trimmed_text
 
-_NUMBER = re.compile(r"^[A-Z0-9-]{1,20}$")
+MAX_NUMBER = 20
+# upper-case as stored; the core upper-cases what it is given first (a form may match any case)
+NUMBER_PATTERN = rf"[A-Z0-9-]{{1,{MAX_NUMBER}}}"
+MAX_MEMBER_NAME = 40
+MIN_PHONE, MAX_PHONE = 5, 20
+PHONE_PATTERN = rf"[0-9+\- ]{{{MIN_PHONE},{MAX_PHONE}}}"
+_NUMBER = re.compile(NUMBER_PATTERN)
+_PHONE = re.compile(PHONE_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -32,19 +41,8 @@ class Member:
 def normalise_number(number: object) -> str:
     """Member numbers are 1-20 upper-case letters, digits or dashes (``QZ-001``)."""
     text = str(number or "").strip().upper()
-    if not _NUMBER.match(text):
+    if not _NUMBER.fullmatch(text):
         raise CornerError("invalid_request", field="number")
-    return text
-
-
-def _clean_text(value: object, field: str, *, limit: int, required: bool = True) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        if required:
-            raise CornerError("invalid_request", field=field)
-        return None
-    if len(text) > limit:
-        raise CornerError("invalid_request", field=field)
     return text
 
 
@@ -86,18 +84,17 @@ def _branch_id(db: Store, community: str | None, branch: str | None) -> int | No
     ).fetchone()[0]
 
 
-_PHONE = re.compile(r"[0-9+\- ]{5,20}")
-
-
 def member_fields(
     *, name: object, branch: object, community: object, phone: object
 ) -> dict[str, str | None]:
     """The checked, trimmed fields a member is registered or edited with."""
     fields = {
-        "name": _clean_text(name, "name", limit=40),
-        "branch": _clean_text(branch, "branch", limit=60, required=False),
-        "community": _clean_text(community, "community", limit=60, required=False),
-        "phone": _clean_text(phone, "phone", limit=20, required=False),
+        "name": trimmed_text(name, "name", max_length=MAX_MEMBER_NAME),
+        "branch": trimmed_text(branch, "branch", max_length=MAX_BRANCH_NAME, required=False),
+        "community": trimmed_text(
+            community, "community", max_length=MAX_COMMUNITY_NAME, required=False
+        ),
+        "phone": trimmed_text(phone, "phone", max_length=MAX_PHONE, required=False),
     }
     if fields["phone"] is not None and not _PHONE.fullmatch(fields["phone"]):
         raise CornerError("invalid_request", field="phone")

@@ -12,7 +12,7 @@ from points.limits import check_limits
 from points.requests import once
 from points.sessions import live_session
 from points.stock import add_stock_entry
-from points.validate import positive_int
+from points.validate import MAX_REASON, positive_int, trimmed_text
 
 MAX_LINES = 20
 MAX_QUANTITY_PER_LINE = 99
@@ -139,9 +139,7 @@ def reverse_redemption(
 ) -> Reversal:
     """Give back a redemption's points and stock as new ledger rows; only once."""
     redemption_id = positive_int(redemption_id, "redemption_id")
-    reason = str(reason or "").strip()
-    if not reason or len(reason) > 200:
-        raise CornerError("invalid_request", field="reason")
+    reason = trimmed_text(reason, "reason", max_length=MAX_REASON)
 
     def action(request_id: str) -> dict:
         row = db.execute(

@@ -12,12 +12,13 @@ from points.clock import timestamp
 from points.db import Store, transaction
 from points.errors import CornerError
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
+MIN_REQUEST_ID, MAX_REQUEST_ID = 8, 100
+_REQUEST_ID = re.compile(rf"[A-Za-z0-9._:-]{{{MIN_REQUEST_ID},{MAX_REQUEST_ID}}}")
 
 
 def check_request_id(request_id: object) -> str:
     """A request id is 8-100 characters of letters, digits and ``._:-`` (a UUID fits)."""
-    if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
+    if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
         raise CornerError("invalid_request", field="request_id")
     return request_id
 

@@ -14,6 +14,7 @@ from points.db import Store
 from points.members import _MEMBER_SQL, Member
 
 MAX_RESULTS = 200
+MAX_QUERY = 40  # characters of a search that are used
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -73,7 +74,7 @@ def search_members(
         sql += " WHERE m.status = ?"
         values.append(status)
     members = [Member(*row) for row in db.execute(sql + " ORDER BY m.number", values)]
-    text = (query or "").strip()[:40]
+    text = (query or "").strip()[:MAX_QUERY]
     if text:
         members = [member for member in members if matches(member, text)]
     return members[:limit]

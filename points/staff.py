@@ -20,7 +20,10 @@ from points.lockout import LOGINS, PINS, attempt, clear_failures
 from points.passwords import check_password, dummy_hash, hash_password, verify_password
 
 ROLES = ("admin", "organiser")
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+MAX_USERNAME = 40
+USERNAME_PATTERN = rf"[a-z0-9][a-z0-9._-]{{0,{MAX_USERNAME - 1}}}"
+_USERNAME = re.compile(USERNAME_PATTERN)
+MAX_DEVICE = 80  # the device a PIN is typed on, as its failures are counted
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Staff:
 def normalise_username(username: object) -> str:
     """User names are 1-40 lower-case letters, digits, dots, dashes and underscores."""
     text = str(username or "").strip().lower()
-    if not _USERNAME.match(text):
+    if not _USERNAME.fullmatch(text):
         raise CornerError("invalid_request", field="username")
     return text
 
@@ -150,7 +153,7 @@ def reactivate_staff(db: Store, *, username: str, actor: str) -> Staff:
 
 def authenticate(db: Store, *, username: object, password: object) -> Staff:
     """The active account these credentials open, or ``login_failed`` / ``login_locked``."""
-    name = str(username or "").strip().lower()[:40]
+    name = str(username or "").strip().lower()[:MAX_USERNAME]
     given = password if isinstance(password, str) else ""
 
     def check() -> Staff | None:
@@ -170,7 +173,7 @@ def authenticate(db: Store, *, username: object, password: object) -> Staff:
 # looked up (migration 006 says why that is no weaker than a slow hash for six digits).
 
 PIN_LENGTH = 6
-_PIN = re.compile(r"^[0-9]{6}$")  # PIN_LENGTH digits
+_PIN = re.compile(rf"[0-9]{{{PIN_LENGTH}}}")
 
 
 def _pin_digest(db: Store, pin: str) -> str:
@@ -185,7 +188,7 @@ def set_pin(db: Store, *, username: str, pin: str | None, actor: str) -> Staff:
     Setting or clearing it ends the check-in pages opened with the old one.
     """
     username = normalise_username(username)
-    if pin is not None and (not isinstance(pin, str) or not _PIN.match(pin)):
+    if pin is not None and (not isinstance(pin, str) or not _PIN.fullmatch(pin)):
         raise CornerError("invalid_request", field="pin")
     with transaction(db):
         staff = get_staff(db, username)
@@ -215,8 +218,8 @@ def authenticate_pin(db: Store, *, pin: object, device: str) -> Staff:
     Failures are counted per device (a kiosk), since a PIN names no account: five wrong PINs
     lock that device for five minutes, doubling like a login's lock-out.
     """
-    device = str(device or "?")[:80]
-    given = pin if isinstance(pin, str) and _PIN.match(pin) else None
+    device = str(device or "?")[:MAX_DEVICE]
+    given = pin if isinstance(pin, str) and _PIN.fullmatch(pin) else None
 
     def check() -> Staff | None:
         if given is None:

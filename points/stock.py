@@ -15,7 +15,7 @@ from points.corners import DEFAULT_CORNER, check_corner
 from points.db import Store
 from points.errors import CornerError
 from points.requests import once
-from points.validate import positive_int
+from points.validate import MAX_REASON, positive_int, trimmed_text
 
 RESTOCK_SOURCES = ("purchase", "donation", "other")
 MAX_QUANTITY = 100_000
@@ -108,6 +108,7 @@ def restock(
     """Add stock of a good at a corner (purchase, donation or other)."""
     goods_id = positive_int(goods_id, "goods_id")
     quantity = positive_int(quantity, "quantity", limit=MAX_QUANTITY)
+    note = trimmed_text(note, "note", max_length=MAX_REASON, required=False)
     if source not in RESTOCK_SOURCES:
         raise CornerError("invalid_request", field="source")
 
@@ -178,9 +179,7 @@ def correct_stock(
     """Record a stock count: a correction row of the difference (none when the count agrees)."""
     goods_id = positive_int(goods_id, "goods_id")
     counted = _counted(counted, "counted")
-    note = str(note or "").strip()
-    if not note or len(note) > 200:
-        raise CornerError("invalid_request", field="note")
+    note = trimmed_text(note, "note", max_length=MAX_REASON)
 
     def before() -> dict | None:
         on_hand = _on_hand(db, corner_id, goods_id)
