@@ -9,6 +9,7 @@ from points.db import Store
 from points.errors import CornerError
 from points.members import normalise_number
 from points.requests import once
+from points.validate import positive_int
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,6 @@ def bind_nfc_card(
 
 def revoke_card(db: Store, *, card_id: int, request_id: str, actor: str | None = None) -> Card:
     """Revoke a lost card: it stops working at once, in every session it opened too."""
-    from points.validate import positive_int
-
     card_id = positive_int(card_id, "card")
 
     def action(_request_id: str) -> dict:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from points.clock import unix
 from points.db import Store, transaction
 from points.errors import CornerError
+from points.limits import allowances
 
 DEFAULT_TTL_SECONDS = 300
 MAX_TOKEN_LENGTH = 120
@@ -68,8 +69,6 @@ def open_session(
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
 ) -> Session:
     """Open a session for the holder of a card, if the card and its member are in good standing."""
-    from points.limits import allowances
-
     row = db.execute(
         "SELECT c.status, m.number, m.name, m.status, m.balance, m.id FROM cards c"
         " JOIN members m ON m.id = c.member_id WHERE c.id = ?",
