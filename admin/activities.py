@@ -6,7 +6,7 @@ The point standards the activities draw on are in ``admin.standards`` (admins on
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -26,12 +26,13 @@ from wtforms.validators import (
 )
 
 from admin.blueprint import blueprint
-from admin.goods import new_request_id, show_refusal, strip
+from admin.goods import flash_errors, new_request_id, strip
 from points.activities import (
     MAX_STANDARD_POINTS,
     close_activity,
     create_activity,
     get_activity,
+    get_category,
     list_activities,
     list_categories,
     open_activity,
@@ -44,11 +45,12 @@ from points.activity_awards import (
     remove_checkin,
 )
 from points.checkins import activity_board, check_in
-from points.errors import MESSAGES, CornerError
+from points.errors import MESSAGES
 from points.members import get_member
 from points.scan_log import scan_log
 from web.auth import organiser_allowed
 from web.db import get_db
+from web.errors import Refusal, shown_on
 
 AWARD_MODE_LABELS = {
     "on_checkin": lazy_gettext("On check-in"),
@@ -217,13 +219,6 @@ class DeductForm(FlaskForm):
             raise ValidationError(gettext("Please choose one of the deduction reasons."))
 
 
-def activity_or_404(activity_id: int):
-    try:
-        return get_activity(get_db(), activity_id)
-    except CornerError:
-        abort(404)
-
-
 # ---- activities -------------------------------------------------------------------------------
 
 
@@ -246,8 +241,9 @@ def activities():
 @organiser_allowed
 def activity_new():
     form = ActivityForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form, {"category_unknown": "category"}) as refusal:
             created = create_activity(
                 get_db(),
                 title=form.title.data,
@@ -260,12 +256,9 @@ def activity_new():
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            show_refusal(form, error, {"category_unknown": "category"})
-        else:
             flash(gettext("Created %(title)s.", title=created.title))
             return redirect(url_for("admin.activity", activity_id=created.id))
-    return _render_list(form), 400
+    return _render_list(form), refusal.status
 
 
 def _render_detail(
@@ -304,26 +297,24 @@ def _render_detail(
 @blueprint.get("/activities/<int:activity_id>")
 @organiser_allowed
 def activity(activity_id: int):
-    return _render_detail(activity_or_404(activity_id))
+    return _render_detail(get_activity(get_db(), activity_id))
 
 
 def _change_status(activity_id: int, change, done: str):
-    item = activity_or_404(activity_id)
+    item = get_activity(get_db(), activity_id)
     form = ActionForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as refusal:  # a button: its refusal is said above the page
             change(
                 get_db(),
                 activity_id=item.id,
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            flash(gettext(MESSAGES[error.code]), "error")
-        else:
             flash(done)
             return redirect(url_for("admin.activity", activity_id=item.id))
-    return _render_detail(activity_or_404(activity_id), status=400)
+    return _render_detail(get_activity(get_db(), activity_id), status=refusal.status)
 
 
 @blueprint.post("/activities/<int:activity_id>/open")
@@ -341,7 +332,7 @@ def activity_close(activity_id: int):
 @blueprint.post("/activities/<int:activity_id>/checkin")
 @organiser_allowed
 def activity_checkin(activity_id: int):
-    item = activity_or_404(activity_id)
+    item = get_activity(get_db(), activity_id)
     form = CheckinForm()
     if form.validate_on_submit():
         outcome = check_in(
@@ -371,25 +362,23 @@ def activity_checkin(activity_id: int):
                 )
             return redirect(url_for("admin.activity", activity_id=item.id))
         form.number.errors = [*form.number.errors, gettext(MESSAGES[outcome.code])]
-    return _render_detail(activity_or_404(activity_id), checkin_form=form, status=400)
+    return _render_detail(get_activity(get_db(), activity_id), checkin_form=form, status=400)
 
 
 @blueprint.post("/activities/<int:activity_id>/approve")
 @organiser_allowed
 def activity_approve(activity_id: int):
-    item = activity_or_404(activity_id)
+    item = get_activity(get_db(), activity_id)
     form = ActionForm()
+    refusal = Refusal()
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as refusal:
             approval = approve_pending(
                 get_db(),
                 activity_id=item.id,
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            flash(gettext(MESSAGES[error.code]), "error")
-        else:
             flash(
                 gettext(
                     "Approved %(count)s members, %(points)s points each.",
@@ -398,16 +387,17 @@ def activity_approve(activity_id: int):
                 )
             )
             return redirect(url_for("admin.activity", activity_id=item.id))
-    return _render_detail(activity_or_404(activity_id), status=400)
+    return _render_detail(get_activity(get_db(), activity_id), status=refusal.status)
 
 
 @blueprint.post("/activities/<int:activity_id>/remove")
 @organiser_allowed
 def activity_remove(activity_id: int):
-    item = activity_or_404(activity_id)
+    item = get_activity(get_db(), activity_id)
     form = RemoveForm()
+    refusal = Refusal()
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as refusal:
             remove_checkin(
                 get_db(),
                 activity_id=item.id,
@@ -416,26 +406,21 @@ def activity_remove(activity_id: int):
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            flash(gettext(MESSAGES[error.code]), "error")
-        else:
             flash(gettext("Removed %(number)s from this activity.", number=form.number.data))
             return redirect(url_for("admin.activity", activity_id=item.id))
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-    return _render_detail(activity_or_404(activity_id), status=400)
+    flash_errors(form)  # the page shows fresh remove buttons, not this form with its errors
+    return _render_detail(get_activity(get_db(), activity_id), status=refusal.status)
 
 
 @blueprint.post("/activities/<int:activity_id>/deduct")
 @organiser_allowed
 def activity_deduct(activity_id: int):
     """Deduct points with a deduction reason, for this activity whatever its status."""
-    item = activity_or_404(activity_id)
+    item = get_activity(get_db(), activity_id)
     form = DeductForm()
+    refusal = Refusal()
     if form.validate_on_submit():
-        try:
+        with shown_on(form, DEDUCT_FIELDS) as refusal:
             done = deduct(
                 get_db(),
                 member_number=form.number.data,
@@ -445,9 +430,6 @@ def activity_deduct(activity_id: int):
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            _show_deduct_refusal(form, error)
-        else:
             flash(
                 gettext(
                     "Deducted %(points)s points from %(name)s; balance %(balance)s.",
@@ -457,27 +439,34 @@ def activity_deduct(activity_id: int):
                 )
             )
             return redirect(url_for("admin.activity", activity_id=item.id))
-    return _render_detail(activity_or_404(activity_id), deduct_form=form, status=400)
+    if refusal.code:
+        _deduct_refusal_in_plain_words(form, refusal.code)
+    return _render_detail(
+        get_activity(get_db(), activity_id), deduct_form=form, status=refusal.status
+    )
 
 
-def _show_deduct_refusal(form: DeductForm, error: CornerError) -> None:
-    """Put the core's refusal of a deduction next to the field it concerns, in plain words."""
-    if error.code == "insufficient_points":
+# which field of the deduction form a refusal of the core belongs to
+DEDUCT_FIELDS = {
+    "insufficient_points": "number",
+    "member_unknown": "number",
+    "category_unknown": "category",
+}
+
+
+def _deduct_refusal_in_plain_words(form: DeductForm, code: str) -> None:
+    """Say the core's refusal of a deduction (already next to its field) in plainer words."""
+    if code == "insufficient_points":
+        member = get_member(get_db(), form.number.data)
         form.number.errors = [
             gettext(
                 "%(name)s has only %(balance)s points: %(points)s cannot be deducted.",
-                name=get_member(get_db(), form.number.data).name,
-                balance=error.details["balance"],
-                points=error.details["needed"],
+                name=member.name,
+                balance=member.balance,
+                points=get_category(get_db(), form.category.data).points,
             )
         ]
-    elif error.code == "member_unknown" or (
-        error.code == "invalid_request" and error.details.get("field") == "number"
-    ):
+    elif code == "invalid_request" and form.number.errors:  # not a member number at all
         form.number.errors = [gettext(MESSAGES["member_unknown"])]
-    elif error.code == "category_unknown":
+    elif code == "category_unknown":
         form.category.errors = [gettext("Please choose one of the deduction reasons.")]
-    elif error.code == "invalid_request" and error.details.get("field") == "reason":
-        form.note.errors = [gettext("At most 100 characters.")]
-    else:
-        show_refusal(form, error)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from admin.blueprint import blueprint
-from admin.goods import new_request_id, show_refusal, strip
+from admin.goods import new_request_id, strip
 from points.branches import (
     MAX_NAME,
     add_branch,
@@ -21,8 +21,8 @@ from points.branches import (
     rename_community,
 )
 from points.corners import add_corner, list_corners
-from points.errors import CornerError
 from web.db import get_db
+from web.errors import Refusal, shown_on
 from web.instance import current_instance
 
 NAME_FIELDS = {code: "name" for code in ("community_exists", "branch_exists", "corner_exists")}
@@ -83,27 +83,26 @@ def branches():
 @blueprint.post("/communities/new")
 def community_new():
     form = CommunityForm(prefix="community")
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form, NAME_FIELDS) as refusal:
             added = add_community(
                 get_db(),
                 name=form.name.data,
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            show_refusal(form, error, NAME_FIELDS)
-        else:
             flash(gettext("Added the community %(name)s.", name=added["name"]))
             return redirect(url_for("admin.branches"))
-    return _render_branches(400, community_form=form)
+    return _render_branches(refusal.status, community_form=form)
 
 
 @blueprint.post("/branches/new")
 def branch_new():
     form = BranchForm(prefix="branch")
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form, NAME_FIELDS) as refusal:
             added = add_branch(
                 get_db(),
                 community_id=form.community.data,
@@ -111,18 +110,16 @@ def branch_new():
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            show_refusal(form, error, NAME_FIELDS)
-        else:
             flash(gettext("Added the party branch %(name)s.", name=added["name"]))
             return redirect(url_for("admin.branches"))
-    return _render_branches(400, branch_form=form)
+    return _render_branches(refusal.status, branch_form=form)
 
 
 def _rename(form: RenameForm, rename, heading: str, **key: int):
     """The rename page of a community or a branch: one name field, then back to the list."""
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form, NAME_FIELDS) as refusal:
             renamed = rename(
                 get_db(),
                 name=form.name.data,
@@ -130,21 +127,15 @@ def _rename(form: RenameForm, rename, heading: str, **key: int):
                 actor=g.staff.username,
                 **key,
             )
-        except CornerError as error:
-            show_refusal(form, error, NAME_FIELDS)
-        else:
             flash(gettext("Renamed to %(name)s.", name=renamed["name"]))
             return redirect(url_for("admin.branches"))
-    status = 400 if request.method == "POST" else 200
+    status = refusal.status if request.method == "POST" else 200
     return render_template("admin/branches/rename.html", form=form, heading=heading), status
 
 
 @blueprint.route("/communities/<int:community_id>/rename", methods=["GET", "POST"])
 def community_rename(community_id: int):
-    try:
-        community = get_community(get_db(), community_id)
-    except CornerError:
-        abort(404)
+    community = get_community(get_db(), community_id)
     form = RenameForm(data={"name": community.name} if request.method == "GET" else None)
     heading = gettext("Rename the community %(name)s", name=community.name)
     return _rename(form, rename_community, heading, community_id=community.id)
@@ -152,10 +143,7 @@ def community_rename(community_id: int):
 
 @blueprint.route("/branches/<int:branch_id>/rename", methods=["GET", "POST"])
 def branch_rename(branch_id: int):
-    try:
-        branch = get_branch(get_db(), branch_id)
-    except CornerError:
-        abort(404)
+    branch = get_branch(get_db(), branch_id)
     form = RenameForm(data={"name": branch.name} if request.method == "GET" else None)
     heading = gettext("Rename the party branch %(name)s", name=branch.name)
     return _rename(form, rename_branch, heading, branch_id=branch.id)
@@ -181,19 +169,17 @@ def corners():
 @blueprint.post("/corners/new")
 def corner_new():
     form = CornerForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form, NAME_FIELDS) as refusal:
             added = add_corner(
                 get_db(),
                 name=form.name.data,
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            show_refusal(form, error, NAME_FIELDS)
-        else:
             flash(
                 gettext("Added the corner %(name)s (number %(id)s).", name=added.name, id=added.id)
             )
             return redirect(url_for("admin.corners"))
-    return _render_corners(form, 400)
+    return _render_corners(form, refusal.status)

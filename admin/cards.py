@@ -9,23 +9,26 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, ValidationError
 
 from admin.blueprint import blueprint
+from admin.members import member_or_404
 from cards.nfc import normalise_uid
 from cards.qr import qr_png
 from cards.token import make_token
-from points.errors import MESSAGES, CornerError
+from points.errors import CornerError
 from points.member_cards import (
     bind_nfc_card,
+    card_by_uid,
     card_history,
     current_qr_card,
     issue_qr_card,
     revoke_card,
 )
-from points.members import Member, get_member, list_members
+from points.members import Member, list_members
 from web.context import LOCAL, is_loopback
 from web.db import get_db
+from web.errors import Refusal, shown_on
 
 CARDS_PER_SHEET = 10  # 2 x 5 credit-card-size cards on one A4 page
 
@@ -47,12 +50,14 @@ class BindForm(ActionForm):
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
 
-
-def _member_or_404(number: str) -> Member:
-    try:
-        return get_member(get_db(), number)
-    except CornerError:
-        abort(404)
+    def validate_uid(self, field) -> None:
+        """A UID as typed (``04:a1:b2:c3``) becomes the reader's (``04A1B2C3``), or is refused."""
+        try:
+            field.data = normalise_uid(field.data)
+        except CornerError:  # card_invalid: a typing mistake, said next to the field (400)
+            raise ValidationError(
+                gettext("A UID is 8, 14, 16 or 20 hexadecimal digits, e.g. 04A1B2C3.")
+            ) from None
 
 
 def tapped_uid() -> str | None:
@@ -81,23 +86,21 @@ def _cards_page(member: Member, bind: BindForm | None = None, status: int = 200)
 
 @blueprint.get("/members/<number>/cards")
 def member_cards(number: str):
-    return _cards_page(_member_or_404(number))
+    return _cards_page(member_or_404(number))
 
 
 @blueprint.post("/members/<number>/cards/qr")
 def card_issue(number: str):
-    member = _member_or_404(number)
+    member = member_or_404(number)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
     replacing = current_qr_card(get_db(), member.number) is not None
-    try:
+    # a button: refused or not, back to the member's cards, which say why
+    with shown_on(form):
         issue_qr_card(
             get_db(), number=member.number, request_id=form.request_id.data, actor=g.staff.username
         )
-    except CornerError as error:
-        flash(gettext(MESSAGES[error.code]), "error")
-    else:
         if replacing:
             flash(gettext("A new QR card is issued; the old one no longer works. Print it now."))
         else:
@@ -107,34 +110,30 @@ def card_issue(number: str):
 
 @blueprint.post("/members/<number>/cards/nfc")
 def card_bind(number: str):
-    member = _member_or_404(number)
+    member = member_or_404(number)
     form = BindForm()
-    if not form.validate_on_submit():
-        return _cards_page(member, form, 400)
-    try:
-        uid = normalise_uid(form.uid.data)
-        bind_nfc_card(
-            get_db(),
-            number=member.number,
-            uid=uid,
-            request_id=form.request_id.data,
-            actor=g.staff.username,
-        )
-    except CornerError as error:
-        message = gettext(MESSAGES[error.code])
-        if error.code == "card_invalid":
-            message = gettext("A UID is 8, 14, 16 or 20 hexadecimal digits, e.g. 04A1B2C3.")
-        elif error.code == "card_in_use":
-            message += " " + gettext("(member %(number)s)", number=error.details.get("number"))
-        form.uid.errors = [message]
-        return _cards_page(member, form, 400)
-    flash(gettext("NFC card %(uid)s is bound to %(name)s.", uid=uid, name=member.name))
-    return redirect(url_for("admin.member_cards", number=member.number))
+    refusal = Refusal()  # a form that fails its own checks (a malformed UID) answers 400
+    if form.validate_on_submit():
+        uid = form.uid.data  # normalised by the form
+        with shown_on(form, {"card_in_use": "uid"}) as refusal:
+            bind_nfc_card(
+                get_db(),
+                number=member.number,
+                uid=uid,
+                request_id=form.request_id.data,
+                actor=g.staff.username,
+            )
+            flash(gettext("NFC card %(uid)s is bound to %(name)s.", uid=uid, name=member.name))
+            return redirect(url_for("admin.member_cards", number=member.number))
+        if refusal.code == "card_in_use" and (holder := card_by_uid(get_db(), uid)):
+            # say whose card it is, after the refusal shown next to the field
+            form.uid.errors[-1] += " " + gettext("(member %(number)s)", number=holder.member_number)
+    return _cards_page(member, form, refusal.status)
 
 
 @blueprint.post("/members/<number>/cards/<int:card_id>/revoke")
 def card_revoke(number: str, card_id: int):
-    member = _member_or_404(number)
+    member = member_or_404(number)
     if card_id not in {card.id for card in card_history(get_db(), member.number)}:
         abort(404)
     form = ActionForm()
@@ -166,7 +165,7 @@ def _printable(members: list[Member]) -> tuple[list[dict], list[Member]]:
 
 @blueprint.get("/members/<number>/cards/print")
 def card_print(number: str):
-    member = _member_or_404(number)
+    member = member_or_404(number)
     printable, _missing = _printable([member])
     if not printable:
         flash(gettext("%(name)s has no QR card yet: issue one first.", name=member.name), "error")

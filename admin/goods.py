@@ -9,15 +9,23 @@ from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from admin.blueprint import blueprint
 from points.corners import Corner, list_corners
-from points.errors import MESSAGES, CornerError
+from points.errors import CornerError
 from points.goods import MAX_POINTS, add_goods, goods_detail, list_goods, update_goods
 from points.limits import PERIODS, set_goods_limit
 from web.auth import accepts_uploads
 from web.db import get_db
+from web.errors import Refusal, shown_on
 from web.instance import current_instance
 from web.pictures import MAX_BYTES, prepare_picture, save_picture
 
@@ -54,22 +62,11 @@ def chosen_corner() -> tuple[Corner, list[Corner]]:
     abort(404)
 
 
-def show_refusal(form: FlaskForm, error: CornerError, fields: dict[str, str] | None = None):
-    """Put a refusal of the core next to the field it concerns, or above the form."""
-    field = (fields or {}).get(error.code, error.details.get("field"))
-    if field in form and field != "request_id":
-        form[field].errors = [*form[field].errors, gettext(MESSAGES[error.code])]
-    else:
-        flash(gettext(MESSAGES[error.code]), "error")
-
-
-def goods_or_404(goods_id: int, corner_id: int | None = None):
-    try:
-        if corner_id is None:
-            return goods_detail(get_db(), goods_id)
-        return goods_detail(get_db(), goods_id, corner_id=corner_id)
-    except CornerError:
-        abort(404)
+def flash_errors(form: FlaskForm) -> None:
+    """Say a form's errors above the page: for a form the page does not show with its errors."""
+    for errors in form.errors.values():
+        for text in errors:
+            flash(text, "error")
 
 
 class GoodsForm(FlaskForm):
@@ -100,6 +97,20 @@ class GoodsForm(FlaskForm):
     active = BooleanField(lazy_gettext("Shown at the kiosk"), default=True)
     picture = FileField(lazy_gettext("Picture (PNG or JPEG, at most 10 MB)"))
 
+    prepared: tuple[str, bytes] | None = None  # the checked picture: (file name, PNG bytes)
+
+    def validate_picture(self, field) -> None:
+        """Check (and shrink) an uploaded picture with the form; it is stored only on saving."""
+        self.prepared = None
+        upload = field.data
+        if not upload or not getattr(upload, "filename", ""):
+            return
+        try:
+            self.prepared = prepare_picture(upload.stream.read(MAX_BYTES + 1))
+        except CornerError as error:  # which of PICTURE_MESSAGES says why is in its details
+            reason = error.details.get("reason", "not_a_picture")
+            raise ValidationError(PICTURE_MESSAGES[reason]) from None
+
 
 class LimitForm(FlaskForm):
     request_id = HiddenField(default=new_request_id)
@@ -122,29 +133,22 @@ class LimitForm(FlaskForm):
             self.quantity.validators = [Optional()]
 
 
-def _stored_picture(form: GoodsForm) -> tuple[str | None, bool]:
-    """Check and store the uploaded picture: (its file name or None, whether the file is new)."""
-    upload = form.picture.data
-    if not upload or not getattr(upload, "filename", ""):
-        return None, False
-    name, png = prepare_picture(upload.stream.read(MAX_BYTES + 1))
-    return name, save_picture(name, png, current_instance().pictures)
-
-
-def _save_goods(form: GoodsForm, write) -> object | None:
-    """Store the picture, then the good; a refusal removes a picture it stored and says why."""
+def _save_goods(form: GoodsForm, write):
+    """Store the checked picture, then the good; a good refused takes a picture it stored along."""
+    if form.prepared is None:
+        return write(None)
+    name, png = form.prepared
+    new_file = save_picture(name, png, current_instance().pictures)
     try:
-        picture, new_file = _stored_picture(form)
-    except CornerError as error:
-        form.picture.errors = [PICTURE_MESSAGES[error.details.get("reason", "not_a_picture")]]
-        return None
-    try:
-        return write(picture)
-    except CornerError as error:
+        return write(name)
+    except Exception:
         if new_file:  # the good was not saved: neither is its picture
-            (current_instance().pictures / picture).unlink(missing_ok=True)
-        show_refusal(form, error, {"goods_exists": "name"})
-        return None
+            (current_instance().pictures / name).unlink(missing_ok=True)
+        raise  # the refusal goes on to the form (shown_on)
+
+
+# which field a refusal of the core belongs to
+GOODS_FIELDS = {"goods_exists": "name"}
 
 
 @blueprint.get("/goods")
@@ -164,52 +168,54 @@ def goods():
 @accepts_uploads(UPLOAD_BYTES)
 def goods_new():
     form = GoodsForm()
+    refusal = Refusal()  # a form that fails its own checks (a bad picture too) answers 400
     if form.validate_on_submit():
-        added = _save_goods(
-            form,
-            lambda picture: add_goods(
-                get_db(),
-                name=form.name.data,
-                points=form.points.data,
-                category=form.category.data or None,
-                picture=picture,
-                request_id=form.request_id.data,
-                actor=g.staff.username,
-                corner_id=current_instance().settings.corner,
-                active=bool(form.active.data),
-            ),
-        )
-        if added is not None:
+        with shown_on(form, GOODS_FIELDS) as refusal:
+            added = _save_goods(
+                form,
+                lambda picture: add_goods(
+                    get_db(),
+                    name=form.name.data,
+                    points=form.points.data,
+                    category=form.category.data or None,
+                    picture=picture,
+                    request_id=form.request_id.data,
+                    actor=g.staff.username,
+                    corner_id=current_instance().settings.corner,
+                    active=bool(form.active.data),
+                ),
+            )
             flash(gettext("Added %(name)s. Now restock it.", name=added.name))
             return redirect(url_for("admin.goods_stock", goods_id=added.id))
-    status = 400 if request.method == "POST" else 200
+    status = refusal.status if request.method == "POST" else 200
     return render_template("admin/goods/form.html", form=form, item=None), status
 
 
 @blueprint.route("/goods/<int:goods_id>/edit", methods=["GET", "POST"])
 @accepts_uploads(UPLOAD_BYTES)
 def goods_edit(goods_id: int):
-    item = goods_or_404(goods_id)
+    item = goods_detail(get_db(), goods_id)
     form = GoodsForm(obj=item)
+    refusal = Refusal()
     if form.validate_on_submit():
-        edited = _save_goods(
-            form,
-            lambda picture: update_goods(
-                get_db(),
-                goods_id=item.id,
-                name=form.name.data,
-                points=form.points.data,
-                category=form.category.data or None,
-                active=bool(form.active.data),
-                picture=picture,
-                request_id=form.request_id.data,
-                actor=g.staff.username,
-            ),
-        )
-        if edited is not None:
+        with shown_on(form, GOODS_FIELDS) as refusal:
+            edited = _save_goods(
+                form,
+                lambda picture: update_goods(
+                    get_db(),
+                    goods_id=item.id,
+                    name=form.name.data,
+                    points=form.points.data,
+                    category=form.category.data or None,
+                    active=bool(form.active.data),
+                    picture=picture,
+                    request_id=form.request_id.data,
+                    actor=g.staff.username,
+                ),
+            )
             flash(gettext("Saved %(name)s", name=edited.name))
             return redirect(url_for("admin.goods"))
-    status = 400 if request.method == "POST" else 200
+    status = refusal.status if request.method == "POST" else 200
     return _render_edit(item, form=form), status
 
 
@@ -232,11 +238,12 @@ def _render_edit(item, *, form: GoodsForm | None = None, limit_form: LimitForm |
 
 @blueprint.post("/goods/<int:goods_id>/limit")
 def goods_limit(goods_id: int):
-    item = goods_or_404(goods_id)
+    item = goods_detail(get_db(), goods_id)
     form = LimitForm()
+    refusal = Refusal()
     if form.validate_on_submit():
         lift = bool(form.lift.data)
-        try:
+        with shown_on(form) as refusal:
             set_goods_limit(
                 get_db(),
                 goods_id=item.id,
@@ -245,9 +252,6 @@ def goods_limit(goods_id: int):
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            show_refusal(form, error, {"limit_quantity": "quantity", "limit_period": "period"})
-        else:
             if lift:
                 flash(gettext("%(name)s has no limit now.", name=item.name))
             else:
@@ -260,4 +264,4 @@ def goods_limit(goods_id: int):
                     )
                 )
             return redirect(url_for("admin.goods_edit", goods_id=item.id))
-    return _render_edit(item, limit_form=form), 400
+    return _render_edit(item, limit_form=form), refusal.status

@@ -23,11 +23,13 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 
 from admin.blueprint import blueprint
-from points.errors import N_, CornerError
+from admin.goods import flash_errors
+from points.errors import N_
 from points.member_import import FIELDS, check_import, import_members
 from points.members import list_members
 from web.auth import accepts_uploads
 from web.db import get_db
+from web.errors import shown_on
 
 UPLOAD_LIMIT = 4 * 1024 * 1024  # a few thousand members; the app's default limit is 64 KB
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -203,7 +205,7 @@ def members_import_confirm():
         abort(400)
     if not form.validate_on_submit() or not isinstance(rows, list):
         abort(400)
-    try:
+    with shown_on(form) as refusal:
         result = import_members(
             get_db(),
             rows=[row for row in rows if isinstance(row, dict)],
@@ -211,12 +213,11 @@ def members_import_confirm():
             actor=g.staff.username,
             source=form.source.data or None,
         )
-    except CornerError as error:
-        problems = error.details.get("problems")
-        if not problems:
-            abort(400)
+        flash(gettext("Imported %(count)s members.", count=result.count))
+        return redirect(url_for("admin.members"))
+    checked = check_import(get_db(), rows=rows)
+    if not checked.ok:
         # a number was registered since the preview: show the file's problems again, write nothing
-        checked = check_import(get_db(), rows=rows)
         page = render_template(
             "admin/imports/preview.html",
             form=UploadForm(formdata=None),
@@ -225,9 +226,11 @@ def members_import_confirm():
             total=len(rows),
             source=form.source.data,
         )
-        return page, 409
-    flash(gettext("Imported %(count)s members.", count=result.count))
-    return redirect(url_for("admin.members"))
+        return page, 409  # the file now clashes with members registered since its preview
+    # refused for another reason (the message is above the form): choose the file again
+    flash_errors(form)
+    page = render_template("admin/imports/upload.html", form=UploadForm(formdata=None))
+    return page, refusal.status
 
 
 @blueprint.get("/members/import/template.xlsx")

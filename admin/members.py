@@ -11,10 +11,12 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
 from admin.blueprint import blueprint
-from points.errors import MESSAGES, CornerError
-from points.members import add_member, edit_member, get_member, set_member_status
+from admin.goods import flash_errors
+from points.errors import CornerError
+from points.members import Member, add_member, edit_member, get_member, set_member_status
 from points.search import search_members
 from web.db import get_db
+from web.errors import Refusal, shown_on
 
 
 def _strip(value):
@@ -75,13 +77,22 @@ class StatusForm(FlaskForm):
     status = HiddenField(validators=[AnyOf(["active", "inactive"])])
 
 
-def _show_refusal(form: FlaskForm, error: CornerError) -> None:
-    """Put a refusal of the core next to the field it concerns, or above the form."""
-    field = {"member_exists": "number"}.get(error.code, error.details.get("field"))
-    if field in form and field != "request_id":
-        form[field].errors = [*form[field].errors, gettext(MESSAGES[error.code])]
-    else:
-        flash(gettext(MESSAGES[error.code]), "error")
+# which field a refusal of the core belongs to
+FIELDS = {"member_exists": "number"}
+
+
+def member_or_404(number: str) -> Member:
+    """The member a page's address names, else ``member_unknown`` (the error policy's 404).
+
+    A number that cannot be a member number names no member either: that is ``member_unknown``
+    too, not the core's ``invalid_request`` (400, "try again"), which would not help anyone.
+    """
+    try:
+        return get_member(get_db(), number)
+    except CornerError as error:
+        if error.code != "invalid_request":
+            raise
+        raise CornerError("member_unknown", number=number) from None
 
 
 @blueprint.get("/members")
@@ -95,8 +106,9 @@ def members():
 @blueprint.route("/members/new", methods=["GET", "POST"])
 def member_new():
     form = MemberForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form, FIELDS) as refusal:
             member = add_member(
                 get_db(),
                 number=form.number.data,
@@ -107,31 +119,22 @@ def member_new():
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            _show_refusal(form, error)
-        else:
             flash(
                 gettext("Added member %(number)s %(name)s", number=member.number, name=member.name)
             )
             return redirect(url_for("admin.members", q=member.number))
-    status = 400 if request.method == "POST" else 200  # a POST that gets here was refused
+    status = refusal.status if request.method == "POST" else 200  # a POST here was refused
     return render_template("admin/members/form.html", form=form, member=None), status
-
-
-def _member_or_404(number: str):
-    try:
-        return get_member(get_db(), number)
-    except CornerError:
-        abort(404)
 
 
 @blueprint.route("/members/<number>/edit", methods=["GET", "POST"])
 def member_edit(number: str):
-    member = _member_or_404(number)
+    member = member_or_404(number)
     form = MemberForm(obj=member)
     form.number.data = member.number  # the number is never edited
+    refusal = Refusal()
     if form.validate_on_submit():
-        try:
+        with shown_on(form, FIELDS) as refusal:
             edited = edit_member(
                 get_db(),
                 number=member.number,
@@ -142,12 +145,9 @@ def member_edit(number: str):
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            _show_refusal(form, error)
-        else:
             flash(gettext("Saved %(number)s %(name)s", number=edited.number, name=edited.name))
             return redirect(url_for("admin.members", q=edited.number))
-    status = 400 if request.method == "POST" else 200
+    status = refusal.status if request.method == "POST" else 200
     # formdata=None: this form's request id must not be taken from the edit form just posted
     status_form = StatusForm(
         formdata=None, status="inactive" if member.status == "active" else "active"
@@ -162,11 +162,12 @@ def member_edit(number: str):
 
 @blueprint.post("/members/<number>/status")
 def member_status(number: str):
-    member = _member_or_404(number)
+    member = member_or_404(number)
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    # a button, not a page of its own: refused or not, back to the member's page, which says why
+    with shown_on(form):
         changed = set_member_status(
             get_db(),
             number=member.number,
@@ -174,15 +175,17 @@ def member_status(number: str):
             request_id=form.request_id.data,
             actor=g.staff.username,
         )
-    except CornerError as error:
-        flash(gettext(MESSAGES[error.code]), "error")
-        return redirect(url_for("admin.member_edit", number=member.number))
-    if changed.status == "active":
-        flash(
-            gettext("%(number)s %(name)s is active again", number=changed.number, name=changed.name)
-        )
-    else:
-        flash(
-            gettext("%(number)s %(name)s is deactivated", number=changed.number, name=changed.name)
-        )
+        if changed.status == "active":
+            flash(
+                gettext(
+                    "%(number)s %(name)s is active again", number=changed.number, name=changed.name
+                )
+            )
+        else:
+            flash(
+                gettext(
+                    "%(number)s %(name)s is deactivated", number=changed.number, name=changed.name
+                )
+            )
+    flash_errors(form)  # a refusal put next to the hidden field would not be seen
     return redirect(url_for("admin.member_edit", number=member.number))

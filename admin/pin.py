@@ -14,11 +14,11 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Regexp
 
 from admin.blueprint import blueprint
-from admin.goods import show_refusal, strip
-from points.errors import CornerError
+from admin.goods import strip
 from points.staff import PIN_LENGTH, Staff, get_staff, set_pin
 from web.auth import organiser_allowed
 from web.db import get_db
+from web.errors import Refusal, shown_on
 
 # a numeric keypad on phones and tablets; no browser should offer to remember it as a password
 _PIN_INPUT = {"inputmode": "numeric", "autocomplete": "new-password", "maxlength": PIN_LENGTH}
@@ -47,14 +47,8 @@ class ClearForm(FlaskForm):
     """Clearing a PIN: a button (and the CSRF token)."""
 
 
-def _save(form: PinForm, account: Staff) -> bool:
-    """Set the account's PIN from the form; a refusal goes next to the PIN field."""
-    try:
-        set_pin(get_db(), username=account.username, pin=form.pin.data, actor=g.staff.username)
-    except CornerError as error:
-        show_refusal(form, error, {"pin_taken": "pin"})
-        return False
-    return True
+# which field a refusal of the core belongs to
+FIELDS = {"pin_taken": "pin"}
 
 
 def _clear(account: Staff) -> bool:
@@ -66,8 +60,16 @@ def _clear(account: Staff) -> bool:
     return True
 
 
-def _render(form: PinForm, account: Staff, *, own: bool, clear_url: str, back_url: str | None):
-    status = 400 if form.is_submitted() else 200
+def _render(
+    form: PinForm,
+    refusal: Refusal,
+    account: Staff,
+    *,
+    own: bool,
+    clear_url: str,
+    back_url: str | None,
+):
+    status = refusal.status if form.is_submitted() else 200
     return render_template(
         "admin/staff/pin.html",
         form=form,
@@ -87,10 +89,15 @@ def _render(form: PinForm, account: Staff, *, own: bool, clear_url: str, back_ur
 @organiser_allowed
 def pin():
     form = PinForm()
-    if form.validate_on_submit() and _save(form, g.staff):
-        flash(gettext("Your check-in PIN is saved."))
-        return redirect(url_for("admin.pin"))
-    return _render(form, g.staff, own=True, clear_url=url_for("admin.pin_clear"), back_url=None)
+    refusal = Refusal()  # a form that fails its own checks answers 400
+    if form.validate_on_submit():
+        with shown_on(form, FIELDS) as refusal:
+            set_pin(get_db(), username=g.staff.username, pin=form.pin.data, actor=g.staff.username)
+            flash(gettext("Your check-in PIN is saved."))
+            return redirect(url_for("admin.pin"))
+    return _render(
+        form, refusal, g.staff, own=True, clear_url=url_for("admin.pin_clear"), back_url=None
+    )
 
 
 @blueprint.post("/pin/clear")
@@ -117,11 +124,15 @@ def _account_or_404(username: str) -> Staff:
 def staff_pin(username: str):
     account = _account_or_404(username)
     form = PinForm()
-    if form.validate_on_submit() and _save(form, account):
-        flash(gettext("The check-in PIN of %(name)s is saved.", name=account.username))
-        return redirect(url_for("admin.staff_list"))
+    refusal = Refusal()
+    if form.validate_on_submit():
+        with shown_on(form, FIELDS) as refusal:
+            set_pin(get_db(), username=account.username, pin=form.pin.data, actor=g.staff.username)
+            flash(gettext("The check-in PIN of %(name)s is saved.", name=account.username))
+            return redirect(url_for("admin.staff_list"))
     return _render(
         form,
+        refusal,
         account,
         own=account.username == g.staff.username,
         clear_url=url_for("admin.staff_pin_clear", username=account.username),

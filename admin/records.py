@@ -12,11 +12,13 @@ from wtforms import HiddenField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from admin.blueprint import blueprint
-from admin.goods import new_request_id, show_refusal, strip
-from points.errors import CornerError
+from admin.goods import new_request_id, strip
+from admin.members import member_or_404
 from points.ledger import MAX_POINTS_PER_ENTRY, award_points, deduct_points
+from points.members import get_member
 from points.records import PointsRecord, RecordLine, points_record
 from web.db import get_db
+from web.errors import Refusal, shown_on
 
 KINDS = {
     "award": lazy_gettext("Points awarded"),
@@ -95,10 +97,8 @@ def _day(name: str) -> date | None:
 
 
 def _record_or_404(number: str) -> PointsRecord:
-    try:
-        return points_record(get_db(), number)
-    except CornerError:
-        abort(404)
+    """The record of the member the address names, else ``member_unknown`` (404)."""
+    return points_record(get_db(), member_or_404(number).number)
 
 
 def _render_record(number: str, form: PointsForm | None = None, status: int = 200):
@@ -119,9 +119,10 @@ def member_points(number: str):
     """Award or deduct points by hand, with a reason; the record shows the new row at once."""
     member = _record_or_404(number).member
     form = PointsForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
         change = award_points if form.kind.data == "award" else deduct_points
-        try:
+        with shown_on(form, {"insufficient_points": "points"}) as refusal:
             done = change(
                 get_db(),
                 number=member.number,
@@ -130,19 +131,6 @@ def member_points(number: str):
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            if error.code == "insufficient_points":
-                form.points.errors = [
-                    gettext(
-                        "%(name)s has only %(balance)s points: %(points)s cannot be deducted.",
-                        name=member.name,
-                        balance=error.details["balance"],
-                        points=form.points.data,
-                    )
-                ]
-            else:
-                show_refusal(form, error)
-        else:
             if done.delta > 0:
                 message = gettext(
                     "Awarded %(points)s points to %(name)s; balance %(balance)s.",
@@ -159,7 +147,16 @@ def member_points(number: str):
                 )
             flash(message)
             return redirect(url_for("admin.member_record", number=member.number))
-    return _render_record(member.number, form, 400)
+    if refusal.code == "insufficient_points":  # in plain words: how many there are
+        form.points.errors = [
+            gettext(
+                "%(name)s has only %(balance)s points: %(points)s cannot be deducted.",
+                name=member.name,
+                balance=get_member(get_db(), member.number).balance,
+                points=form.points.data,
+            )
+        ]
+    return _render_record(member.number, form, refusal.status)
 
 
 @blueprint.get("/members/<number>/record/print")

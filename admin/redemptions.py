@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
@@ -13,10 +13,10 @@ from wtforms.validators import DataRequired, Length
 from admin.blueprint import blueprint
 from admin.goods import new_request_id, strip
 from points.corners import list_corners
-from points.errors import MESSAGES, CornerError
 from points.redemptions import reverse_redemption
 from points.reports import list_redemptions, redemption_detail
 from web.db import get_db
+from web.errors import Refusal, shown_on
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -60,21 +60,16 @@ def redemptions():
     )
 
 
-def _detail_or_404(redemption_id: int):
-    try:
-        return redemption_detail(get_db(), redemption_id)
-    except CornerError:
-        abort(404)
-
-
 @blueprint.route("/redemptions/<int:redemption_id>/reverse", methods=["GET", "POST"])
 def redemption_reverse(redemption_id: int):
-    detail = _detail_or_404(redemption_id)
+    detail = redemption_detail(get_db(), redemption_id)
     form = ReverseForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     # an already reversed one is still posted to the core: a repeat of the very form that
     # reversed it (a double click) gets the first outcome back, any other form is refused
     if form.validate_on_submit():
-        try:
+        # already_reversed (another admin was quicker) has no field: it is said above the page
+        with shown_on(form, {"request_conflict": "reason"}) as refusal:
             reversal = reverse_redemption(
                 get_db(),
                 redemption_id=detail.id,
@@ -82,12 +77,6 @@ def redemption_reverse(redemption_id: int):
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            if error.code == "already_reversed":  # another admin was quicker
-                flash(gettext(MESSAGES[error.code]), "error")
-                return redirect(url_for("admin.redemption_reverse", redemption_id=detail.id))
-            form.reason.errors = [*form.reason.errors, gettext(MESSAGES[error.code])]
-        else:
             flash(
                 gettext(
                     "Reversed redemption %(id)s: %(points)s points back to %(number)s,"
@@ -99,5 +88,7 @@ def redemption_reverse(redemption_id: int):
                 )
             )
             return redirect(url_for("admin.redemptions", member=reversal.member_number))
-    status = 400 if request.method == "POST" else 200
+        if refusal.code == "already_reversed":  # the page shows the reversal that was quicker
+            return redirect(url_for("admin.redemption_reverse", redemption_id=detail.id))
+    status = refusal.status if request.method == "POST" else 200
     return render_template("admin/redemptions/reverse.html", detail=detail, form=form), status

@@ -13,8 +13,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Regexp
 
 from admin.blueprint import blueprint
-from admin.goods import show_refusal, strip
-from points.errors import MESSAGES, CornerError
+from admin.goods import strip
 from points.passwords import MIN_PASSWORD
 from points.staff import (
     ROLES,
@@ -27,6 +26,7 @@ from points.staff import (
     set_password,
 )
 from web.db import get_db
+from web.errors import Refusal, shown_on
 
 ROLE_LABELS = {"admin": lazy_gettext("Admin"), "organiser": lazy_gettext("Organiser")}
 # which field a refusal of the core belongs to
@@ -104,8 +104,9 @@ def staff_list():
 @blueprint.post("/staff/new")
 def staff_new():
     form = StaffForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form, FIELDS) as refusal:
             added = add_staff(
                 get_db(),
                 username=form.username.data,
@@ -113,40 +114,35 @@ def staff_new():
                 role=form.role.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            show_refusal(form, error, FIELDS)
-        else:
             flash(
                 gettext(
                     "Added %(name)s (%(role)s).", name=added.username, role=ROLE_LABELS[added.role]
                 )
             )
             return redirect(url_for("admin.staff_list"))
-    return _render_list(form, 400)
+    return _render_list(form, refusal.status)
 
 
 @blueprint.route("/staff/<username>/password", methods=["GET", "POST"])
 def staff_password(username: str):
     account = _staff_or_404(username)
     form = PasswordFields()
+    refusal = Refusal()
     if form.validate_on_submit():
-        try:
+        with shown_on(form, FIELDS) as refusal:
             set_password(
                 get_db(),
                 username=account.username,
                 password=form.password.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            show_refusal(form, error, FIELDS)
-        else:
             if account.username == g.staff.username:
                 # the new password ends every login of the account, this one too
                 flash(gettext("Your password is changed. Please log in with the new one."))
             else:
                 flash(gettext("The password of %(name)s is changed.", name=account.username))
             return redirect(url_for("admin.staff_list"))
-    status = 400 if form.is_submitted() else 200
+    status = refusal.status if form.is_submitted() else 200
     return render_template("admin/staff/password.html", form=form, account=account), status
 
 
@@ -157,11 +153,9 @@ def staff_status(username: str):
     if not form.validate_on_submit():
         abort(400)
     change = reactivate_staff if form.status.data == "active" else deactivate_staff
-    try:
+    # a button: refused (staff_self, staff_last_admin) or not, back to the list, which says why
+    with shown_on(form):
         changed = change(get_db(), username=account.username, actor=g.staff.username)
-    except CornerError as error:
-        flash(gettext(MESSAGES[error.code]), "error")
-    else:
         if changed.active:
             flash(gettext("%(name)s can log in again.", name=changed.username))
         else:

@@ -3,7 +3,7 @@ points; edit the points, retire one, or add one."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
@@ -11,10 +11,16 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from admin.activities import KIND_LABELS, LABELS, POINTS_RANGE
 from admin.blueprint import blueprint
-from admin.goods import new_request_id, show_refusal, strip
-from points.activities import MAX_STANDARD_POINTS, add_category, edit_category, list_categories
-from points.errors import MESSAGES, CornerError
+from admin.goods import flash_errors, new_request_id, strip
+from points.activities import (
+    MAX_STANDARD_POINTS,
+    add_category,
+    edit_category,
+    get_category,
+    list_categories,
+)
 from web.db import get_db
+from web.errors import Refusal, shown_on
 
 
 class CategoryForm(FlaskForm):
@@ -79,8 +85,9 @@ def standards():
 @blueprint.post("/standards")
 def standard_new():
     form = NewCategoryForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form, {"category_exists": "name"}) as refusal:
             category = add_category(
                 get_db(),
                 name=form.name.data,
@@ -89,19 +96,18 @@ def standard_new():
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            show_refusal(form, error, {"category_exists": "name"})
-        else:
             flash(gettext("Added %(name)s.", name=category.name))
             return redirect(url_for("admin.standards"))
-    return _render_standards(form, 400)
+    return _render_standards(form, refusal.status)
 
 
 @blueprint.post("/standards/<int:category_id>")
 def standard_edit(category_id: int):
+    get_category(get_db(), category_id)  # an unknown one is the error policy's 404 page
     form = CategoryForm(prefix=f"c{category_id}")
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as refusal:
             category = edit_category(
                 get_db(),
                 category_id=category_id,
@@ -110,15 +116,7 @@ def standard_edit(category_id: int):
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )
-        except CornerError as error:
-            if error.code == "category_unknown":
-                abort(404)
-            flash(gettext(MESSAGES[error.code]), "error")
-        else:
             flash(gettext("Saved %(name)s", name=category.name))
             return redirect(url_for("admin.standards"))
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-    return _render_standards(status=400)
+    flash_errors(form)  # the page shows every category's form afresh: say the errors above it
+    return _render_standards(status=refusal.status)

@@ -9,9 +9,8 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from admin.blueprint import blueprint
-from admin.goods import chosen_corner, goods_or_404, new_request_id, show_refusal, strip
-from points.errors import CornerError
-from points.goods import MAX_QUANTITY
+from admin.goods import chosen_corner, new_request_id, strip
+from points.goods import MAX_QUANTITY, goods_detail
 from points.stock import (
     RESTOCK_SOURCES,
     correct_stock,
@@ -21,6 +20,7 @@ from points.stock import (
     stock_history,
 )
 from web.db import get_db
+from web.errors import Refusal, shown_on
 
 SOURCE_LABELS = {
     "purchase": lazy_gettext("Purchase"),
@@ -95,7 +95,7 @@ class ThresholdForm(FlaskForm):
 def _render_stock(goods_id: int, status: int = 200, **posted: FlaskForm):
     """The stock page; the form just posted (with its errors) replaces its fresh copy."""
     corner, corners = chosen_corner()
-    item = goods_or_404(goods_id, corner.id)
+    item = goods_detail(get_db(), goods_id, corner_id=corner.id)
     forms = {
         "restock_form": RestockForm(formdata=None),
         "count_form": CountForm(formdata=None, counted=item.stock),
@@ -132,10 +132,11 @@ def goods_stock(goods_id: int):
 @blueprint.post("/goods/<int:goods_id>/restock")
 def goods_restock(goods_id: int):
     corner, _corners = chosen_corner()
-    item = goods_or_404(goods_id, corner.id)
+    item = goods_detail(get_db(), goods_id, corner_id=corner.id)
     form = RestockForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as refusal:
             change = restock(
                 get_db(),
                 goods_id=item.id,
@@ -146,9 +147,6 @@ def goods_restock(goods_id: int):
                 actor=g.staff.username,
                 corner_id=corner.id,
             )
-        except CornerError as error:
-            show_refusal(form, error)
-        else:
             return _done(
                 item.id,
                 gettext(
@@ -158,16 +156,17 @@ def goods_restock(goods_id: int):
                     on_hand=change.on_hand,
                 ),
             )
-    return _render_stock(goods_id, 400, restock_form=form)
+    return _render_stock(goods_id, refusal.status, restock_form=form)
 
 
 @blueprint.post("/goods/<int:goods_id>/count")
 def goods_count(goods_id: int):
     corner, _corners = chosen_corner()
-    item = goods_or_404(goods_id, corner.id)
+    item = goods_detail(get_db(), goods_id, corner_id=corner.id)
     form = CountForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as refusal:
             result = correct_stock(
                 get_db(),
                 goods_id=item.id,
@@ -177,9 +176,6 @@ def goods_count(goods_id: int):
                 actor=g.staff.username,
                 corner_id=corner.id,
             )
-        except CornerError as error:
-            show_refusal(form, error)
-        else:
             if result["delta"]:
                 message = gettext(
                     "Stock of %(name)s corrected by %(delta)+d to %(on_hand)s.",
@@ -194,16 +190,17 @@ def goods_count(goods_id: int):
                     on_hand=result["on_hand"],
                 )
             return _done(item.id, message)
-    return _render_stock(goods_id, 400, count_form=form)
+    return _render_stock(goods_id, refusal.status, count_form=form)
 
 
 @blueprint.post("/goods/<int:goods_id>/threshold")
 def goods_threshold(goods_id: int):
     corner, _corners = chosen_corner()
-    item = goods_or_404(goods_id, corner.id)
+    item = goods_detail(get_db(), goods_id, corner_id=corner.id)
     form = ThresholdForm()
+    refusal = Refusal()  # a form that fails its own checks answers 400
     if form.validate_on_submit():
-        try:
+        with shown_on(form) as refusal:
             set_low_threshold(
                 get_db(),
                 goods_id=item.id,
@@ -212,13 +209,10 @@ def goods_threshold(goods_id: int):
                 actor=g.staff.username,
                 corner_id=corner.id,
             )
-        except CornerError as error:
-            show_refusal(form, error)
-        else:
             return _done(
                 item.id, gettext("Saved the low-stock threshold of %(name)s.", name=item.name)
             )
-    return _render_stock(goods_id, 400, threshold_form=form)
+    return _render_stock(goods_id, refusal.status, threshold_form=form)
 
 
 @blueprint.get("/goods/low")

@@ -211,7 +211,7 @@ def test_admin_edits_and_adds_standards(client, db):
         "/admin/standards",
         data={"name": "志愿服务", "points": "3", "kind": "award", "request_id": "admin-std-004"},
     )
-    assert twice.status_code == 400
+    assert twice.status_code == 409  # category_exists
     assert "An activity category with this name already exists." in twice.text
 
 
@@ -349,7 +349,7 @@ def test_a_deduction_beyond_the_balance_or_without_a_reason_is_refused(client, d
     too_much = client.post(
         "/admin/activities/1/deduct", data=deduct_form(db, "QZ001", "不文明行为", "admin-ded-01")
     )
-    assert too_much.status_code == 400
+    assert too_much.status_code == 422  # insufficient_points
     assert "张三 has only 1 points: 3 cannot be deducted." in too_much.text
     assert 'id="deduct-number-error"' in too_much.text  # next to the member number
     assert 'value="QZ001"' in too_much.text  # the form keeps what was typed
@@ -357,7 +357,7 @@ def test_a_deduction_beyond_the_balance_or_without_a_reason_is_refused(client, d
     unknown = client.post(
         "/admin/activities/1/deduct", data=deduct_form(db, "QZ999", "迟到早退", "admin-ded-02")
     )
-    assert unknown.status_code == 400
+    assert unknown.status_code == 404  # member_unknown
     assert "There is no member with this number." in unknown.text
 
     no_reason = client.post(

@@ -63,7 +63,7 @@ def test_a_name_twice_is_refused_next_to_the_field(client, db):
     make_member(db)
     form = {"community-name": "银枫社区", "community-request_id": rid()}
     response = client.post("/admin/communities/new", data=form)
-    assert response.status_code == 400 and "已经有同名的社区" in response.text
+    assert response.status_code == 409 and "已经有同名的社区" in response.text
     [community] = list_communities(db)
     form = {
         "branch-community": str(community.id),
@@ -71,7 +71,7 @@ def test_a_name_twice_is_refused_next_to_the_field(client, db):
         "branch-request_id": rid(),
     }
     response = client.post("/admin/branches/new", data=form)
-    assert response.status_code == 400 and "这个社区已有同名的党支部" in response.text
+    assert response.status_code == 409 and "这个社区已有同名的党支部" in response.text
     assert names(db) == {"银枫社区": ["第一支部"]}
     assert not list_audit(db, actor="wang", action="add_branch")
 
@@ -112,7 +112,7 @@ def test_renaming_onto_another_name_is_refused(client, db):
     response = client.post(
         f"/admin/communities/{silver.id}/rename", data={"name": "枫林社区", "request_id": rid()}
     )
-    assert response.status_code == 400 and "已经有同名的社区" in response.text
+    assert response.status_code == 409 and "已经有同名的社区" in response.text
     assert client.get("/admin/communities/999/rename").status_code == 404
     assert client.get("/admin/branches/999/rename").status_code == 404
 
@@ -129,5 +129,5 @@ def test_add_a_corner_and_see_its_goods_page(client, db):
     assert entry.actor == "wang" and entry.target == "corner:2"
     assert client.get("/admin/goods?corner=2").status_code == 200  # a corner with no stock yet
     again = client.post("/admin/corners/new", data={"name": "二号兑换角", "request_id": rid()})
-    assert again.status_code == 400 and "已经有同名的兑换角" in again.text
+    assert again.status_code == 409 and "已经有同名的兑换角" in again.text
     assert len(list_corners(db)) == 2

@@ -113,7 +113,7 @@ def test_a_uid_bound_to_someone_else_is_refused_with_the_message(db, client):
     make_member(db, "QZ002", "李四")
     assert post(client, "/admin/members/QZ002/cards/nfc", uid="04A1B2C3").status_code == 302
     refused = post(client, "/admin/members/QZ001/cards/nfc", "admin-test-0002", uid="04a1b2c3")
-    assert refused.status_code == 400
+    assert refused.status_code == 409  # card_in_use
     assert "这张卡已经绑定给别人了" in refused.text
     assert "QZ002" in refused.text
     assert [card.kind for card in card_history(db, "QZ001")] == ["qr"]

@@ -135,7 +135,7 @@ def test_a_refused_good_leaves_no_picture_behind(client, db, instance):
     make_goods(db, "洗衣皂")
     form = goods_form(picture=(io.BytesIO(png()), "soap.png"))
     response = client.post("/admin/goods/new", data=form)
-    assert response.status_code == 400
+    assert response.status_code == 409  # goods_exists
     assert "An item with this name already exists." in response.text
     assert pictures(instance) == [] and len(list_goods(db)) == 1
 
@@ -198,7 +198,7 @@ def test_editing_to_a_name_in_use_is_refused(client, db):
     make_goods(db, "拖鞋")
     make_goods(db, "毛巾")
     response = client.post("/admin/goods/2/edit", data=goods_form(name="拖鞋"))
-    assert response.status_code == 400 and "An item with this name already exists." in response.text
+    assert response.status_code == 409 and "An item with this name already exists." in response.text
     assert goods_detail(db, 2).name == "毛巾" and list_audit(db, action="update_goods") == []
 
 

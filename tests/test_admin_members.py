@@ -98,23 +98,23 @@ def test_register_a_member(client, db):
 
 
 @pytest.mark.parametrize(
-    "form, message",
+    "form, message, status",
     [
-        ({"number": "QZ010", "name": ""}, "请填写姓名。"),
-        ({"number": "QZ010", "name": "   "}, "请填写姓名。"),
-        ({"number": "", "name": "王五"}, "请填写党员编号。"),
-        ({"number": "QZ 10", "name": "王五"}, "最多 20 个字母、数字或短横线"),
-        ({"number": "QZ001", "name": "王五"}, "这个编号已经有人用了。"),
-        ({"number": "qz001", "name": "王五"}, "这个编号已经有人用了。"),
-        ({"number": "QZ010", "name": "王五", "phone": "call me"}, "请填 5 到 20 位数字"),
-        ({"number": "QZ010", "name": "王" * 41}, "最多 40 个字。"),
+        ({"number": "QZ010", "name": ""}, "请填写姓名。", 400),
+        ({"number": "QZ010", "name": "   "}, "请填写姓名。", 400),
+        ({"number": "", "name": "王五"}, "请填写党员编号。", 400),
+        ({"number": "QZ 10", "name": "王五"}, "最多 20 个字母、数字或短横线", 400),
+        ({"number": "QZ001", "name": "王五"}, "这个编号已经有人用了。", 409),  # member_exists
+        ({"number": "qz001", "name": "王五"}, "这个编号已经有人用了。", 409),
+        ({"number": "QZ010", "name": "王五", "phone": "call me"}, "请填 5 到 20 位数字", 400),
+        ({"number": "QZ010", "name": "王" * 41}, "最多 40 个字。", 400),
     ],
 )
-def test_bad_member_form_shows_the_error_and_writes_nothing(client, db, form, message):
+def test_bad_member_form_shows_the_error_and_writes_nothing(client, db, form, message, status):
     make_member(db, "QZ001", "张三")
     audit_before = len(list_audit(db))
     response = client.post("/admin/members/new", data={**form, "request_id": "admin-bad-0001"})
-    assert response.status_code == 400
+    assert response.status_code == status
     assert message in response.text
     assert 'aria-invalid="true"' in response.text
     assert count_members(db) == 1

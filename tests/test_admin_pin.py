@@ -97,7 +97,7 @@ def test_a_pin_someone_else_holds_is_refused_without_saying_whose(app, db):
     set_pin(db, username="wang", pin=PIN, actor="test")
     client = client_for(app, "li")
     response = client.post("/admin/pin", data=pin_form(PIN))
-    assert response.status_code == 400
+    assert response.status_code == 409  # pin_taken
     assert "This PIN cannot be used. Please choose another one." in response.text
     assert "wang" not in response.text and PIN not in response.text
     assert get_staff(db, "li").pin_stamp == "" and opens(db, PIN) == "wang"
@@ -116,7 +116,7 @@ def test_an_admin_sets_and_clears_anyones_pin_from_the_staff_list(app, db):
 
     assert "li has no check-in PIN yet." in client.get("/admin/staff/li/pin").text
     taken = client.post("/admin/staff/li/pin", data=pin_form(PIN))
-    assert taken.status_code == 400 and "This PIN cannot be used." in taken.text
+    assert taken.status_code == 409 and "This PIN cannot be used." in taken.text
     saved = client.post("/admin/staff/li/pin", data=pin_form(OTHER_PIN))
     assert saved.status_code == 302 and saved.location == "/admin/staff"
     listing = client.get("/admin/staff").text

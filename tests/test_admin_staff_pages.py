@@ -71,7 +71,7 @@ def test_deducting_more_than_the_balance_is_refused_in_words_and_writes_nothing(
     rows = len(points_record(db, "QZ001").lines)
     audit_rows = len(list_audit(db))
     response = change_points(client, "deduction", 5)
-    assert response.status_code == 400
+    assert response.status_code == 422  # insufficient_points
     assert "张三只有 4 分，不能扣 5 分" in response.text
     assert points_record(db, "QZ001").member.balance == 4
     assert len(points_record(db, "QZ001").lines) == rows
@@ -133,18 +133,18 @@ def test_add_a_staff_account(client, app, db):
 
 
 @pytest.mark.parametrize(
-    "form, message",
+    "form, message, status",
     [
-        (add_form(confirm="pw-87654321"), "两次输入的密码不一样"),
-        (add_form(password="short"), "至少 8 个字符"),
-        (add_form(username="li li"), "最多 40 个小写字母"),
-        (add_form(username="wang"), "已经有同名的工作人员账号"),
-        (add_form(role="boss"), "Not a valid choice"),
+        (add_form(confirm="pw-87654321"), "两次输入的密码不一样", 400),
+        (add_form(password="short"), "至少 8 个字符", 400),
+        (add_form(username="li li"), "最多 40 个小写字母", 400),
+        (add_form(username="wang"), "已经有同名的工作人员账号", 409),  # the core: staff_exists
+        (add_form(role="boss"), "Not a valid choice", 400),
     ],
 )
-def test_a_bad_staff_account_is_refused(client, db, form, message):
+def test_a_bad_staff_account_is_refused(client, db, form, message, status):
     response = client.post("/admin/staff/new", data=form)
-    assert response.status_code == 400
+    assert response.status_code == status
     assert message in response.text or form["role"] == "boss"
     assert [staff.username for staff in [get_staff(db, "li")] if staff] == []
 
