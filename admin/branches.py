@@ -11,7 +11,8 @@ from wtforms.validators import DataRequired, Length
 from admin.blueprint import blueprint
 from admin.goods import new_request_id, strip
 from points.branches import (
-    MAX_NAME,
+    MAX_BRANCH_NAME,
+    MAX_COMMUNITY_NAME,
     add_branch,
     add_community,
     get_branch,
@@ -20,7 +21,7 @@ from points.branches import (
     rename_branch,
     rename_community,
 )
-from points.corners import add_corner, list_corners
+from points.corners import MAX_CORNER_NAME, add_corner, list_corners
 from web.db import get_db
 from web.errors import Refusal, shown_on
 from web.instance import current_instance
@@ -28,7 +29,7 @@ from web.instance import current_instance
 NAME_FIELDS = {code: "name" for code in ("community_exists", "branch_exists", "corner_exists")}
 
 
-def _name_field(label, limit: int = MAX_NAME) -> StringField:
+def _name_field(label, limit: int) -> StringField:
     return StringField(
         label,
         validators=[
@@ -41,13 +42,13 @@ def _name_field(label, limit: int = MAX_NAME) -> StringField:
 
 class CommunityForm(FlaskForm):
     request_id = HiddenField(default=new_request_id)
-    name = _name_field(lazy_gettext("Community"))
+    name = _name_field(lazy_gettext("Community"), MAX_COMMUNITY_NAME)
 
 
 class BranchForm(FlaskForm):
     request_id = HiddenField(default=new_request_id)
     community = SelectField(lazy_gettext("In community"), coerce=int)
-    name = _name_field(lazy_gettext("Party branch"))
+    name = _name_field(lazy_gettext("Party branch"), MAX_BRANCH_NAME)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -56,12 +57,12 @@ class BranchForm(FlaskForm):
 
 class RenameForm(FlaskForm):
     request_id = HiddenField(default=new_request_id)
-    name = _name_field(lazy_gettext("New name"))
+    name = _name_field(lazy_gettext("New name"), max(MAX_BRANCH_NAME, MAX_COMMUNITY_NAME))
 
 
 class CornerForm(FlaskForm):
     request_id = HiddenField(default=new_request_id)
-    name = _name_field(lazy_gettext("Name of the corner"), 40)
+    name = _name_field(lazy_gettext("Name of the corner"), MAX_CORNER_NAME)
 
 
 def _render_branches(status: int = 200, **posted: FlaskForm):
