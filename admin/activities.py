@@ -19,16 +19,18 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
 )
 
 from admin.blueprint import blueprint
-from admin.goods import flash_errors, new_request_id, strip
+from admin.forms import at_most, flash_errors, new_request_id, strip, whole_number
 from points.activities import (
+    MAX_CAPACITY,
+    MAX_PLACE,
     MAX_STANDARD_POINTS,
+    MAX_TITLE,
     close_activity,
     create_activity,
     get_activity,
@@ -38,6 +40,7 @@ from points.activities import (
     open_activity,
 )
 from points.activity_awards import (
+    MAX_DEDUCTION_NOTE,
     approve_pending,
     deduct,
     list_checkins,
@@ -48,6 +51,7 @@ from points.checkins import activity_board, check_in
 from points.errors import MESSAGES
 from points.members import get_member
 from points.scan_log import scan_log
+from points.validate import MAX_REASON
 from web.auth import organiser_allowed
 from web.db import get_db
 from web.errors import Refusal, shown_on
@@ -110,7 +114,7 @@ class ActivityForm(FlaskForm):
         lazy_gettext("Title"),
         validators=[
             DataRequired(lazy_gettext("Please enter a title.")),
-            Length(max=100, message=lazy_gettext("At most 100 characters.")),
+            at_most(MAX_TITLE),
         ],
         filters=[strip],
     )
@@ -122,7 +126,7 @@ class ActivityForm(FlaskForm):
     )
     place = StringField(
         lazy_gettext("Place"),
-        validators=[Optional(), Length(max=100, message=lazy_gettext("At most 100 characters."))],
+        validators=[Optional(), at_most(MAX_PLACE)],
         filters=[strip],
     )
     points = IntegerField(
@@ -133,7 +137,7 @@ class ActivityForm(FlaskForm):
         lazy_gettext("Capacity (optional)"),
         validators=[
             Optional(),
-            NumberRange(1, 100_000, lazy_gettext("A whole number from 1 to %(max)s.", max=100_000)),
+            whole_number(MAX_CAPACITY),
         ],
     )
     award_mode = SelectField(
@@ -171,7 +175,7 @@ class RemoveForm(FlaskForm):
         lazy_gettext("Reason"),
         validators=[
             DataRequired(lazy_gettext("Please give a reason.")),
-            Length(max=200, message=lazy_gettext("At most 200 characters.")),
+            at_most(MAX_REASON),
         ],
         filters=[strip],
     )
@@ -202,7 +206,7 @@ class DeductForm(FlaskForm):
     )
     note = StringField(
         lazy_gettext("Note (optional)"),
-        validators=[Optional(), Length(max=100, message=lazy_gettext("At most 100 characters."))],
+        validators=[Optional(), at_most(MAX_DEDUCTION_NOTE)],
         filters=[strip],
     )
 

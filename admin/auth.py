@@ -6,10 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
 
 from admin.blueprint import blueprint
-from points.staff import authenticate
+from admin.forms import at_most
+from points.passwords import MAX_PASSWORD
+from points.staff import MAX_USERNAME, authenticate
 from web.auth import end_login, organiser_allowed, public, start_login
 from web.db import get_db
 from web.errors import shown_on
@@ -18,12 +20,18 @@ from web.errors import shown_on
 class LoginForm(FlaskForm):
     username = StringField(
         lazy_gettext("User name"),
-        validators=[InputRequired(lazy_gettext("Please enter your user name.")), Length(max=40)],
+        validators=[
+            InputRequired(lazy_gettext("Please enter your user name.")),
+            at_most(MAX_USERNAME),
+        ],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
     password = PasswordField(
         lazy_gettext("Password"),
-        validators=[InputRequired(lazy_gettext("Please enter your password.")), Length(max=200)],
+        validators=[
+            InputRequired(lazy_gettext("Please enter your password.")),
+            at_most(MAX_PASSWORD),
+        ],
     )
 
 

@@ -9,7 +9,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from admin.blueprint import blueprint
-from admin.goods import new_request_id, strip
+from admin.forms import new_request_id, strip
 from points.branches import (
     MAX_BRANCH_NAME,
     MAX_COMMUNITY_NAME,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
@@ -12,17 +10,25 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
 )
 
 from admin.blueprint import blueprint
+from admin.forms import at_most, new_request_id, strip, whole_number
 from points.corners import Corner, list_corners
 from points.errors import CornerError
-from points.goods import MAX_POINTS, add_goods, goods_detail, list_goods, update_goods
-from points.limits import PERIODS, set_goods_limit
+from points.goods import (
+    MAX_GOODS_CATEGORY,
+    MAX_GOODS_NAME,
+    MAX_POINTS,
+    add_goods,
+    goods_detail,
+    list_goods,
+    update_goods,
+)
+from points.limits import MAX_LIMIT_QUANTITY, PERIODS, set_goods_limit
 from web.auth import accepts_uploads
 from web.db import get_db
 from web.errors import Refusal, shown_on
@@ -44,14 +50,6 @@ PICTURE_MESSAGES = {
 }
 
 
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def new_request_id() -> str:
-    return f"admin-{uuid.uuid4()}"
-
-
 def chosen_corner() -> tuple[Corner, list[Corner]]:
     """The corner named by ?corner=, else this server's own; and all corners, for a selector."""
     corners = list_corners(get_db())
@@ -62,13 +60,6 @@ def chosen_corner() -> tuple[Corner, list[Corner]]:
     abort(404)
 
 
-def flash_errors(form: FlaskForm) -> None:
-    """Say a form's errors above the page: for a form the page does not show with its errors."""
-    for errors in form.errors.values():
-        for text in errors:
-            flash(text, "error")
-
-
 class GoodsForm(FlaskForm):
     # made with the form: the same form submitted twice (a double click) acts once
     request_id = HiddenField(default=new_request_id)
@@ -76,7 +67,7 @@ class GoodsForm(FlaskForm):
         lazy_gettext("Item name"),
         validators=[
             DataRequired(lazy_gettext("Please enter the name of the item.")),
-            Length(max=40, message=lazy_gettext("At most 40 characters.")),
+            at_most(MAX_GOODS_NAME),
         ],
         filters=[strip],
     )
@@ -91,7 +82,7 @@ class GoodsForm(FlaskForm):
     )
     category = StringField(
         lazy_gettext("Category"),
-        validators=[Optional(), Length(max=20, message=lazy_gettext("At most 20 characters."))],
+        validators=[Optional(), at_most(MAX_GOODS_CATEGORY)],
         filters=[strip],
     )
     active = BooleanField(lazy_gettext("Shown at the kiosk"), default=True)
@@ -118,7 +109,7 @@ class LimitForm(FlaskForm):
         lazy_gettext("How many per member"),
         validators=[
             InputRequired(lazy_gettext("Please enter how many.")),
-            NumberRange(1, 1000, lazy_gettext("A whole number from 1 to %(max)s.", max=1000)),
+            whole_number(MAX_LIMIT_QUANTITY),
         ],
     )
     period = SelectField(

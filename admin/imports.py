@@ -23,7 +23,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 
 from admin.blueprint import blueprint
-from admin.goods import flash_errors
+from admin.forms import flash_errors
 from points.errors import N_
 from points.member_import import FIELDS, check_import, import_members
 from points.members import list_members

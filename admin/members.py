@@ -8,19 +8,25 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, Optional
 
 from admin.blueprint import blueprint
-from admin.goods import flash_errors
+from admin.forms import at_most, flash_errors, matches, strip
+from points.branches import MAX_BRANCH_NAME, MAX_COMMUNITY_NAME
 from points.errors import CornerError
-from points.members import Member, add_member, edit_member, get_member, set_member_status
+from points.members import (
+    MAX_MEMBER_NAME,
+    NUMBER_PATTERN,
+    PHONE_PATTERN,
+    Member,
+    add_member,
+    edit_member,
+    get_member,
+    set_member_status,
+)
 from points.search import search_members
 from web.db import get_db
 from web.errors import Refusal, shown_on
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _new_request_id() -> str:
@@ -34,41 +40,39 @@ class MemberForm(FlaskForm):
         lazy_gettext("Member number"),
         validators=[
             DataRequired(lazy_gettext("Please enter the member number.")),
-            Regexp(
-                r"^[A-Za-z0-9-]{1,20}$",
-                message=lazy_gettext("Up to 20 letters, digits or dashes, e.g. QZ026."),
+            matches(
+                NUMBER_PATTERN,
+                lazy_gettext("Up to 20 letters, digits or dashes, e.g. QZ026."),
+                ignore_case=True,
             ),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
     name = StringField(
         lazy_gettext("Name"),
         validators=[
             DataRequired(lazy_gettext("Please enter the name.")),
-            Length(max=40, message=lazy_gettext("At most 40 characters.")),
+            at_most(MAX_MEMBER_NAME),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
     branch = StringField(
         lazy_gettext("Party branch"),
-        validators=[Optional(), Length(max=60, message=lazy_gettext("At most 60 characters."))],
-        filters=[_strip],
+        validators=[Optional(), at_most(MAX_BRANCH_NAME)],
+        filters=[strip],
     )
     community = StringField(
         lazy_gettext("Community"),
-        validators=[Optional(), Length(max=60, message=lazy_gettext("At most 60 characters."))],
-        filters=[_strip],
+        validators=[Optional(), at_most(MAX_COMMUNITY_NAME)],
+        filters=[strip],
     )
     phone = StringField(
         lazy_gettext("Phone"),
         validators=[
             Optional(),
-            Regexp(
-                r"^[0-9+\- ]{5,20}$",
-                message=lazy_gettext("5 to 20 digits; spaces, + and - are allowed."),
-            ),
+            matches(PHONE_PATTERN, lazy_gettext("5 to 20 digits; spaces, + and - are allowed.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
 
 

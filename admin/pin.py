@@ -14,7 +14,7 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Regexp
 
 from admin.blueprint import blueprint
-from admin.goods import strip
+from admin.forms import strip
 from points.staff import PIN_LENGTH, Staff, get_staff, set_pin
 from web.auth import organiser_allowed
 from web.db import get_db

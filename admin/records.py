@@ -9,14 +9,15 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from admin.blueprint import blueprint
-from admin.goods import new_request_id, strip
+from admin.forms import at_most, new_request_id, strip
 from admin.members import member_or_404
 from points.ledger import MAX_POINTS_PER_ENTRY, award_points, deduct_points
 from points.members import get_member
 from points.records import PointsRecord, RecordLine, points_record
+from points.validate import MAX_REASON
 from web.db import get_db
 from web.errors import Refusal, shown_on
 
@@ -47,7 +48,7 @@ class PointsForm(FlaskForm):
         lazy_gettext("Reason"),
         validators=[
             DataRequired(lazy_gettext("Please give the reason, e.g. the activity.")),
-            Length(max=200, message=lazy_gettext("At most 200 characters.")),
+            at_most(MAX_REASON),
         ],
         filters=[strip],
     )

@@ -8,13 +8,14 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from admin.blueprint import blueprint
-from admin.goods import new_request_id, strip
+from admin.forms import at_most, new_request_id, strip
 from points.corners import list_corners
 from points.redemptions import reverse_redemption
 from points.reports import list_redemptions, redemption_detail
+from points.validate import MAX_REASON
 from web.db import get_db
 from web.errors import Refusal, shown_on
 
@@ -27,7 +28,7 @@ class ReverseForm(FlaskForm):
         lazy_gettext("Reason"),
         validators=[
             DataRequired(lazy_gettext("Please give the reason for the reversal.")),
-            Length(max=200, message=lazy_gettext("At most 200 characters.")),
+            at_most(MAX_REASON),
         ],
         filters=[strip],
     )

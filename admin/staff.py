@@ -10,13 +10,14 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
 from admin.blueprint import blueprint
-from admin.goods import strip
-from points.passwords import MIN_PASSWORD
+from admin.forms import matches, strip
+from points.passwords import MAX_PASSWORD, MIN_PASSWORD
 from points.staff import (
     ROLES,
+    USERNAME_PATTERN,
     Staff,
     add_staff,
     deactivate_staff,
@@ -44,7 +45,7 @@ class PasswordFields(FlaskForm):
             DataRequired(lazy_gettext("Please enter a password.")),
             Length(
                 MIN_PASSWORD,
-                200,
+                MAX_PASSWORD,
                 lazy_gettext("At least %(min)s characters.", min=MIN_PASSWORD),
             ),
         ],
@@ -60,11 +61,9 @@ class StaffForm(PasswordFields):
         lazy_gettext("User name"),
         validators=[
             DataRequired(lazy_gettext("Please enter a user name.")),
-            Regexp(
-                r"^[a-z0-9][a-z0-9._-]{0,39}$",
-                message=lazy_gettext(
-                    "Up to 40 lower-case letters, digits, dots, dashes or underscores."
-                ),
+            matches(
+                USERNAME_PATTERN,
+                lazy_gettext("Up to 40 lower-case letters, digits, dots, dashes or underscores."),
             ),
         ],
         filters=[strip, _lower],

@@ -7,12 +7,13 @@ from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from admin.activities import KIND_LABELS, LABELS, POINTS_RANGE
 from admin.blueprint import blueprint
-from admin.goods import flash_errors, new_request_id, strip
+from admin.forms import at_most, flash_errors, new_request_id, strip
 from points.activities import (
+    MAX_CATEGORY_NAME,
     MAX_STANDARD_POINTS,
     add_category,
     edit_category,
@@ -41,7 +42,7 @@ class NewCategoryForm(FlaskForm):
         lazy_gettext("Name"),
         validators=[
             DataRequired(lazy_gettext("Please enter a name.")),
-            Length(max=40, message=lazy_gettext("At most 40 characters.")),
+            at_most(MAX_CATEGORY_NAME),
         ],
         filters=[strip],
     )

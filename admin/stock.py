@@ -6,10 +6,11 @@ from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from admin.blueprint import blueprint
-from admin.goods import chosen_corner, new_request_id, strip
+from admin.forms import at_most, new_request_id, strip
+from admin.goods import chosen_corner
 from points.goods import MAX_QUANTITY, goods_detail
 from points.stock import (
     RESTOCK_SOURCES,
@@ -19,6 +20,7 @@ from points.stock import (
     set_low_threshold,
     stock_history,
 )
+from points.validate import MAX_REASON
 from web.db import get_db
 from web.errors import Refusal, shown_on
 
@@ -52,7 +54,7 @@ class RestockForm(FlaskForm):
     source = SelectField(lazy_gettext("Source"), default="purchase")
     note = StringField(
         lazy_gettext("Note"),
-        validators=[Optional(), Length(max=200, message=lazy_gettext("At most 200 characters."))],
+        validators=[Optional(), at_most(MAX_REASON)],
         filters=[strip],
     )
 
@@ -75,7 +77,7 @@ class CountForm(FlaskForm):
         id="count-note",  # the restock form beside it has a note too
         validators=[
             DataRequired(lazy_gettext("Please say why, e.g. broken, or counted wrong before.")),
-            Length(max=200, message=lazy_gettext("At most 200 characters.")),
+            at_most(MAX_REASON),
         ],
         filters=[strip],
     )

@@ -131,3 +131,19 @@ def test_the_api_document_gives_each_code_its_status():
         code: int(status) for status, codes in rows for code in re.findall(r"`(\w+)`", codes)
     }
     assert documented == STATUS
+
+
+def test_admin_forms_take_their_bounds_from_the_core():
+    """A form's length, range or pattern is a constant of points/, never a literal of its own."""
+    literals = []
+    for path in sorted((ROOT / "admin").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+                continue
+            if node.func.id not in ("Length", "NumberRange", "Regexp", "at_most", "whole_number"):
+                continue
+            for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, int | str):
+                    if argument.value not in (0, 1) and not isinstance(argument.value, bool):
+                        literals.append(f"admin/{path.name}:{node.lineno} {node.func.id}")
+    assert not literals, "\n".join(literals)
