@@ -28,3 +28,10 @@ def csrf_token(html: str) -> str:
 def login(client, username: str = "wang", password: str = PASSWORD, **extra):
     """Log in through the login page; returns the response (a redirect when it worked)."""
     return client.post("/admin/login", data={"username": username, "password": password, **extra})
+
+
+def logged_in(app, username: str = "wang"):
+    """A new test client of ``app`` logged in as ``username`` (the login must redirect)."""
+    client = app.test_client()
+    assert login(client, username).status_code == 302
+    return client

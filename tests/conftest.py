@@ -16,6 +16,7 @@ from corner.app import create_app
 from points.clock import FrozenClock, set_clock, system_now
 from points.db import connect
 from points.passwords import TEST_COST, set_hash_cost
+from tests.admin_support import admin_app, logged_in, make_staff
 from tests.pcsc import cards_on_readers, running_pcscd
 from web.instance import init_instance
 
@@ -67,6 +68,28 @@ def app(instance):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def office(instance, db):
+    """The app for the admin pages: CSRF off (the tests post bare forms), staff wang an admin."""
+    app = admin_app(instance)
+    make_staff(db)
+    yield app
+    app.extensions["corner_connections"].close_all()
+
+
+@pytest.fixture
+def admin_client(office):
+    """A browser on ``office`` logged in as wang, an admin."""
+    return logged_in(office, "wang")
+
+
+@pytest.fixture
+def organiser_client(office, db):
+    """A browser on ``office`` logged in as li, an organiser (made here)."""
+    make_staff(db, "li", role="organiser")
+    return logged_in(office, "li")
 
 
 def free_port() -> int:

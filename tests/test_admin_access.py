@@ -45,10 +45,9 @@ ORGANISER_ALLOWED = {
 
 
 @pytest.fixture
-def admin(instance, clock):
-    app = admin_app(instance)
-    yield app
-    app.extensions["corner_connections"].close_all()
+def office(clock, office):
+    """The shared office, on a stopped clock (the lock-out and expiry tests move it)."""
+    return office
 
 
 def admin_requests(app):
@@ -73,18 +72,18 @@ def marked(app, mark: str) -> set[str]:
     }
 
 
-def test_public_and_organiser_views_are_only_those_named_here(admin):
+def test_public_and_organiser_views_are_only_those_named_here(office):
     # marking a view public or organiser-allowed must be a decision someone makes in this file
-    assert marked(admin, "public") == PUBLIC
-    assert marked(admin, "organiser_allowed") == ORGANISER_ALLOWED
-    assert len(admin_requests(admin)) >= 10
+    assert marked(office, "public") == PUBLIC
+    assert marked(office, "organiser_allowed") == ORGANISER_ALLOWED
+    assert len(admin_requests(office)) >= 10
 
 
-def test_anonymous_user_gets_no_admin_page(admin, db):
+def test_anonymous_user_gets_no_admin_page(office, db):
     make_member(db)
-    client = admin.test_client()
+    client = office.test_client()
     refused = []
-    for endpoint, method, url in admin_requests(admin):
+    for endpoint, method, url in admin_requests(office):
         response = client.open(url, method=method)
         if endpoint in PUBLIC:
             if response.status_code in (401, 403):
@@ -98,37 +97,30 @@ def test_anonymous_user_gets_no_admin_page(admin, db):
     assert count_members(db) == 1  # and nothing was written
 
 
-def test_organiser_gets_only_the_pages_marked_for_organisers(admin, db):
+def test_organiser_gets_only_the_pages_marked_for_organisers(office, organiser_client, db):
     make_member(db)
-    make_staff(db, "li", role="organiser")
-    client = admin.test_client()
-    assert login(client, "li").status_code == 302
     wrong = []
-    for endpoint, method, url in admin_requests(admin):
-        status = client.open(url, method=method).status_code
+    for endpoint, method, url in admin_requests(office):
+        status = organiser_client.open(url, method=method).status_code
         expected_refusal = endpoint not in ORGANISER_ALLOWED and endpoint not in PUBLIC
         if expected_refusal != (status == 403):
             wrong.append((method, url, status))
     assert not wrong, f"organiser: {wrong}"
 
 
-def test_admin_gets_every_page(admin, db):
+def test_admin_gets_every_page(office, admin_client, db):
     make_member(db)
-    make_staff(db)
-    client = admin.test_client()
-    assert login(client).status_code == 302
     wrong = []
-    for endpoint, method, url in admin_requests(admin):
-        response = client.open(url, method=method)
+    for endpoint, method, url in admin_requests(office):
+        response = admin_client.open(url, method=method)
         sent_to_login = "/admin/login" in (response.location or "")
         if response.status_code in (401, 403) or (sent_to_login and endpoint != "admin.logout"):
             wrong.append((method, url, response.status_code))
     assert not wrong, f"admin refused: {wrong}"
 
 
-def test_next_after_login_stays_on_this_site(admin, db):
-    make_staff(db)
-    client = admin.test_client()
+def test_next_after_login_stays_on_this_site(office):
+    client = office.test_client()
     credentials = {"username": "wang", "password": PASSWORD}
     response = client.post("/admin/login?next=//evil.example/admin", data=credentials)
     assert response.location == "/admin/"
@@ -178,9 +170,8 @@ def test_kiosk_api_needs_no_csrf_token(instance, db, clock):
 # -- lock-out ----------------------------------------------------------------------------------
 
 
-def test_wrong_passwords_lock_the_account_even_for_the_right_one(admin, db, clock):
-    make_staff(db)
-    client = admin.test_client()
+def test_wrong_passwords_lock_the_account_even_for_the_right_one(office, clock):
+    client = office.test_client()
     for _ in range(4):
         response = login(client, password="wrong password")
         assert response.status_code == 401 and "用户名或密码不对" in response.text
@@ -193,9 +184,8 @@ def test_wrong_passwords_lock_the_account_even_for_the_right_one(admin, db, cloc
     assert client.get("/admin/").status_code == 200
 
 
-def test_an_unknown_name_is_answered_like_a_wrong_password(admin, db):
-    make_staff(db)
-    client = admin.test_client()
+def test_an_unknown_name_is_answered_like_a_wrong_password(office):
+    client = office.test_client()
     unknown = login(client, "nobody")
     wrong = login(client, password="wrong password")
     assert unknown.status_code == wrong.status_code == 401
@@ -205,46 +195,35 @@ def test_an_unknown_name_is_answered_like_a_wrong_password(admin, db):
 # -- session expiry ----------------------------------------------------------------------------
 
 
-def test_login_ends_after_thirty_idle_minutes(admin, db, clock):
-    make_staff(db)
-    client = admin.test_client()
-    login(client)
+def test_login_ends_after_thirty_idle_minutes(admin_client, clock):
     clock.advance(29 * 60)
-    assert client.get("/admin/members").status_code == 200
+    assert admin_client.get("/admin/members").status_code == 200
     clock.advance(29 * 60)  # 58 minutes after login, but only 29 idle
-    assert client.get("/admin/members").status_code == 200
+    assert admin_client.get("/admin/members").status_code == 200
     clock.advance(31 * 60)
-    expired = client.get("/admin/members")
+    expired = admin_client.get("/admin/members")
     assert expired.status_code == 302 and "/admin/login" in expired.location
-    assert "已自动退出" in client.get(expired.location).text
-    assert client.get("/admin/members").status_code == 302  # the login is gone for good
+    assert "已自动退出" in admin_client.get(expired.location).text
+    assert admin_client.get("/admin/members").status_code == 302  # the login is gone for good
 
 
-def test_login_ends_after_eight_hours_however_busy(admin, db, clock):
-    make_staff(db)
-    client = admin.test_client()
-    login(client)
+def test_login_ends_after_eight_hours_however_busy(admin_client, clock):
     for _ in range(8 * 3):  # a page every 20 minutes for eight hours
         clock.advance(20 * 60)
-        assert client.get("/admin/").status_code == 200
+        assert admin_client.get("/admin/").status_code == 200
     clock.advance(20 * 60)
-    assert client.get("/admin/").status_code == 302
+    assert admin_client.get("/admin/").status_code == 302
 
 
-def test_session_timestamps_cannot_be_stretched_by_an_old_cookie(admin, db):
-    make_staff(db)
-    client = admin.test_client()
-    login(client)
-    with client.session_transaction() as session:
+def test_session_timestamps_cannot_be_stretched_by_an_old_cookie(admin_client):
+    with admin_client.session_transaction() as session:
         session["staff_login"] -= 9 * 3600
-    assert client.get("/admin/").status_code == 302
+    assert admin_client.get("/admin/").status_code == 302
 
 
-def test_deactivation_or_a_new_password_ends_open_logins(admin, db):
-    make_staff(db)
+def test_deactivation_or_a_new_password_ends_open_logins(office, admin_client, db):
     make_staff(db, "zhao")
-    first, second = admin.test_client(), admin.test_client()
-    login(first)
+    first, second = admin_client, office.test_client()
     login(second, "zhao")
     set_password(db, username="wang", password="another password", actor="test")
     assert first.get("/admin/").status_code == 302
@@ -253,16 +232,13 @@ def test_deactivation_or_a_new_password_ends_open_logins(admin, db):
     assert login(second, "zhao").status_code == 401
 
 
-def test_logout_ends_the_login(admin, db):
-    make_staff(db)
-    client = admin.test_client()
-    login(client)
-    assert client.post("/admin/logout").status_code == 302
-    assert client.get("/admin/").status_code == 302
+def test_logout_ends_the_login(admin_client):
+    assert admin_client.post("/admin/logout").status_code == 302
+    assert admin_client.get("/admin/").status_code == 302
 
 
-def test_kiosk_pages_link_to_no_admin_page(admin):
-    client = admin.test_client()
+def test_kiosk_pages_link_to_no_admin_page(office):
+    client = office.test_client()
     for url in ("/kiosk", "/static/kiosk.js", "/static/kiosk.css"):
         response = client.get(url)
         assert response.status_code == 200

@@ -15,29 +15,24 @@ from points.activity_awards import list_checkins
 from points.checkins import check_in, check_out
 from points.ledger import balance
 from points.scan_log import scan_log
-from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_member, rid
 
 
-@pytest.fixture
-def app(instance, db):
-    app = admin_app(instance)
-    make_staff(db)
-    make_staff(db, "li", role="organiser")
-    yield app
-    app.extensions["corner_connections"].close_all()
-
-
-def client_for(app, username: str):
-    client = app.test_client()
-    assert login(client, username).status_code == 302
+def in_english(client):
     assert client.get("/admin/activities?lang=en").status_code == 200
     return client
 
 
 @pytest.fixture
-def client(app):
-    return client_for(app, "wang")
+def client(admin_client):
+    """wang, an admin, with the pages in English."""
+    return in_english(admin_client)
+
+
+@pytest.fixture
+def organiser(organiser_client):
+    """li, an organiser, with the pages in English."""
+    return in_english(organiser_client)
 
 
 def study(db):
@@ -165,17 +160,18 @@ def test_on_close_pending_then_approve_all_with_one_removed(client, db):
     assert "Removed: 早退" in page and "Approve all pending" not in page
 
 
-def test_organiser_runs_activities_but_not_the_standards(app, db):
+def test_organiser_runs_activities_but_not_the_standards(organiser, db):
     make_member(db)
-    client = client_for(app, "li")
-    assert create(client, db).status_code == 302
-    assert post(client, "/admin/activities/1/open").status_code == 302
-    assert post(client, "/admin/activities/1/checkin", number="QZ001").status_code == 302
+    assert create(organiser, db).status_code == 302
+    assert post(organiser, "/admin/activities/1/open").status_code == 302
+    assert post(organiser, "/admin/activities/1/checkin", number="QZ001").status_code == 302
     assert balance(db, "QZ001") == 4 and ledger(db)[0][4] == "li"
-    page = client.get("/admin/activities/1").text
+    page = organiser.get("/admin/activities/1").text
     assert "/admin/standards" not in page
-    assert client.get("/admin/standards").status_code == 403
-    assert post(client, f"/admin/standards/{study(db).id}", **{"c1-points": "9"}).status_code == 403
+    assert organiser.get("/admin/standards").status_code == 403
+    assert (
+        post(organiser, f"/admin/standards/{study(db).id}", **{"c1-points": "9"}).status_code == 403
+    )
     assert study(db).points == 4
 
 
@@ -384,11 +380,10 @@ def test_a_deduction_beyond_the_balance_or_without_a_reason_is_refused(client, d
     assert ledger(db) == before and balance(db, "QZ001") == 1
 
 
-def test_an_organiser_may_deduct(app, db):
+def test_an_organiser_may_deduct(organiser, db):
     make_member(db, points=5)
-    client = client_for(app, "li")
-    create(client, db)
+    create(organiser, db)
     form = deduct_form(db, "QZ001", "无故缺席活动", "admin-deduct-li1", note="未请假")
-    assert client.post("/admin/activities/1/deduct", data=form).status_code == 302
+    assert organiser.post("/admin/activities/1/deduct", data=form).status_code == 302
     assert deductions(db)[0][1:] == (-2, "deduction", "无故缺席活动：未请假", "li", 1)
     assert balance(db, "QZ001") == 3

@@ -12,26 +12,17 @@ from points.audit import list_audit
 from points.clock import now
 from points.redemptions import redeem, reverse_redemption
 from points.stock import restock, set_low_threshold
-from tests.admin_support import admin_app, login, make_staff
+from tests.admin_support import make_staff
 from tests.helpers import make_goods, make_member, rid
 from tests.test_points_redemptions import session_for
 
 
 @pytest.fixture
-def app(instance, db):
-    app = admin_app(instance)
-    make_staff(db)
+def client(admin_client, db):
+    """The admin, with the pages in English; zhao is a second admin (the trail has both)."""
     make_staff(db, "zhao")
-    yield app
-    app.extensions["corner_connections"].close_all()
-
-
-@pytest.fixture
-def client(app):
-    client = app.test_client()
-    login(client)
-    assert client.get("/admin/audit?lang=en").status_code == 200
-    return client
+    assert admin_client.get("/admin/audit?lang=en").status_code == 200
+    return admin_client
 
 
 @pytest.fixture
@@ -184,11 +175,8 @@ def test_dashboard_with_nothing_yet(client):
     assert "No points yet." in page.text and "Nothing redeemed yet." in page.text
 
 
-def test_organisers_keep_their_small_landing_page(app, db):
-    make_staff(db, "li", role="organiser")
-    client = app.test_client()
-    login(client, "li")
-    page = client.get("/admin/?lang=en").text
+def test_organisers_keep_their_small_landing_page(organiser_client, db):
+    page = organiser_client.get("/admin/?lang=en").text
     assert "plan activities, open and close check-in" in page and "<svg" not in page
     assert 'href="/admin/pin"' in page  # where an organiser sets their check-in PIN
     assert list_audit(db, action="login")[0].actor == "li"

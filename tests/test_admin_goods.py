@@ -17,24 +17,14 @@ from werkzeug.test import encode_multipart
 from points.audit import list_audit
 from points.goods import goods_detail, list_goods
 from points.stock import stock_history
-from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_goods
 
 
 @pytest.fixture
-def app(instance, db):
-    app = admin_app(instance)
-    make_staff(db)
-    yield app
-    app.extensions["corner_connections"].close_all()
-
-
-@pytest.fixture
-def client(app):
-    client = app.test_client()
-    login(client)
-    assert client.get("/admin/goods?lang=en").status_code == 200
-    return client
+def client(admin_client):
+    """The admin, with the pages in English."""
+    assert admin_client.get("/admin/goods?lang=en").status_code == 200
+    return admin_client
 
 
 def png(width: int = 1200, height: int = 800, colour: str = "orange") -> bytes:

@@ -14,7 +14,6 @@ from points.audit import list_audit
 from points.db import connect
 from points.member_import import check_import, import_members
 from points.members import add_member, count_members, get_member, list_members
-from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_member, rid
 from web.instance import init_instance
 
@@ -41,21 +40,6 @@ def xlsx(rows: list[list], header: list[str] = HEADER_ZH) -> bytes:
 def csv_bytes(rows: list[list], header: list[str] = HEADER_EN, encoding="utf-8-sig") -> bytes:
     lines = [",".join(header), *(",".join(cell or "" for cell in row) for row in rows)]
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
-
-
-@pytest.fixture
-def admin(instance):
-    app = admin_app(instance)
-    yield app
-    app.extensions["corner_connections"].close_all()
-
-
-@pytest.fixture
-def client(admin, db):
-    make_staff(db)
-    client = admin.test_client()
-    login(client)
-    return client
 
 
 @pytest.fixture
@@ -101,13 +85,13 @@ def problems(page: str) -> list[tuple[int | None, str]]:
     ],
     ids=["xlsx-zh", "xlsx-en", "csv-utf8", "csv-gbk"],
 )
-def test_a_clean_file_imports_only_after_confirmation(db, client, branches, filename, data):
-    preview = upload(client, data, filename)
+def test_a_clean_file_imports_only_after_confirmation(db, admin_client, branches, filename, data):
+    preview = upload(admin_client, data, filename)
     assert preview.status_code == 200
     assert re.findall(r'<tr data-number="([^"]+)"', preview.text) == ["QZ101", "QZ102", "QZ103"]
     assert count_members(db) == 2  # the preview wrote nothing
 
-    done = client.post("/admin/members/import/confirm", data=confirm_form(preview.text))
+    done = admin_client.post("/admin/members/import/confirm", data=confirm_form(preview.text))
     assert done.status_code == 302 and done.location.endswith("/admin/members")
     assert count_members(db) == 5
     wang = get_member(db, "QZ101")
@@ -128,7 +112,7 @@ def test_a_clean_file_imports_only_after_confirmation(db, client, branches, file
     assert {item.request_id for item in added} == {entry.request_id}
 
 
-def test_a_file_with_bad_rows_imports_nothing_and_names_every_bad_row(db, client, branches):
+def test_a_file_with_bad_rows_imports_nothing_and_names_every_bad_row(db, admin_client, branches):
     rows = [
         ["QZ101", "王五", "第一支部", "银枫社区", "13900001111"],  # row 2: good
         ["QZ102", None, "第一支部", None, None],  # 3: no name
@@ -143,7 +127,7 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_every_bad_row(db, client
         ["QZ109", "卫五", None, "银枫社区", None],  # 12: community without a branch
     ]
     for filename, data in (("bad.xlsx", xlsx(rows)), ("bad.csv", csv_bytes(rows))):
-        preview = upload(client, data, filename)
+        preview = upload(admin_client, data, filename)
         assert preview.status_code == 400
         assert problems(preview.text) == [
             (3, "name_missing"),
@@ -163,30 +147,30 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_every_bad_row(db, client
     assert not list_audit(db, action="import_members")
 
 
-def test_confirming_twice_imports_once(db, client, branches):
-    form = confirm_form(upload(client, xlsx(CLEAN), "members.xlsx").text)
-    first = client.post("/admin/members/import/confirm", data=form)
-    second = client.post("/admin/members/import/confirm", data=form)
+def test_confirming_twice_imports_once(db, admin_client, branches):
+    form = confirm_form(upload(admin_client, xlsx(CLEAN), "members.xlsx").text)
+    first = admin_client.post("/admin/members/import/confirm", data=form)
+    second = admin_client.post("/admin/members/import/confirm", data=form)
     assert first.status_code == second.status_code == 302
     assert count_members(db) == 5
     assert len(list_audit(db, action="import_members")) == 1
     assert len(list_audit(db, action="add_member", actor="wang")) == 3
 
 
-def test_a_number_registered_after_the_preview_stops_the_whole_import(db, client, branches):
-    form = confirm_form(upload(client, xlsx(CLEAN), "members.xlsx").text)
+def test_a_number_registered_after_the_preview_stops_the_whole_import(db, admin_client, branches):
+    form = confirm_form(upload(admin_client, xlsx(CLEAN), "members.xlsx").text)
     add_member(db, number="QZ103", name="抢先", request_id=rid())
-    refused = client.post("/admin/members/import/confirm", data=form)
+    refused = admin_client.post("/admin/members/import/confirm", data=form)
     assert refused.status_code == 409
     assert problems(refused.text) == [(4, "number_taken")]
     assert count_members(db) == 3  # QZ101 and QZ102 were not imported either
     assert not list_audit(db, action="import_members")
 
 
-def test_rows_changed_in_the_confirm_form_are_checked_again(db, client, branches):
-    form = confirm_form(upload(client, xlsx(CLEAN), "members.xlsx").text)
+def test_rows_changed_in_the_confirm_form_are_checked_again(db, admin_client, branches):
+    form = confirm_form(upload(admin_client, xlsx(CLEAN), "members.xlsx").text)
     form["rows"] = form["rows"].replace("第二支部", "不存在的支部")
-    assert client.post("/admin/members/import/confirm", data=form).status_code == 409
+    assert admin_client.post("/admin/members/import/confirm", data=form).status_code == 409
     assert count_members(db) == 2
 
 
@@ -199,14 +183,14 @@ def test_rows_changed_in_the_confirm_form_are_checked_again(db, client, branches
         ("members.csv", b"", ""),
     ],
 )
-def test_an_unreadable_file_is_refused_with_a_message(db, client, filename, data, message):
-    refused = upload(client, data, filename)
+def test_an_unreadable_file_is_refused_with_a_message(db, admin_client, filename, data, message):
+    refused = upload(admin_client, data, filename)
     assert refused.status_code == 400
     assert 'aria-invalid="true"' in refused.text and message in refused.text
 
 
-def test_template_has_the_columns_the_import_reads(client):
-    response = client.get("/admin/members/import/template.xlsx")
+def test_template_has_the_columns_the_import_reads(admin_client):
+    response = admin_client.get("/admin/members/import/template.xlsx")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith("members-template.xlsx")
     sheet = load_workbook(io.BytesIO(response.data)).active
@@ -226,12 +210,14 @@ def test_template_has_the_columns_the_import_reads(client):
     ]
 
 
-def test_export_round_trip_into_another_instance(db, client, branches, tmp_path):
+def test_export_round_trip_into_another_instance(db, admin_client, branches, tmp_path):
     from points.ledger import award_points
 
     award_points(db, number="QZ001", points=15, reason="理论学习", request_id=rid(), actor="t")
-    client.post("/admin/members/QZ002/status", data={"status": "inactive", "request_id": rid()})
-    exported = client.get("/admin/members/export.xlsx")
+    admin_client.post(
+        "/admin/members/QZ002/status", data={"status": "inactive", "request_id": rid()}
+    )
+    exported = admin_client.get("/admin/members/export.xlsx")
     assert exported.status_code == 200
     sheet = load_workbook(io.BytesIO(exported.data)).active
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [

@@ -7,18 +7,7 @@ import pytest
 from points.audit import list_audit
 from points.members import count_members, get_member
 from points.search import search_members
-from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import card_token, make_member
-
-
-@pytest.fixture
-def client(instance, db):
-    app = admin_app(instance)
-    make_staff(db)
-    client = app.test_client()
-    login(client)
-    yield client
-    app.extensions["corner_connections"].close_all()
 
 
 @pytest.fixture
@@ -58,20 +47,20 @@ def listed(response) -> list[str]:
         ("wx", []),
     ],
 )
-def test_search_by_name_number_phone_and_pinyin_initials(client, roster, query, numbers):
-    assert listed(client.get("/admin/members", query_string={"q": query})) == numbers
+def test_search_by_name_number_phone_and_pinyin_initials(admin_client, roster, query, numbers):
+    assert listed(admin_client.get("/admin/members", query_string={"q": query})) == numbers
 
 
-def test_search_by_status(client, db, roster):
-    client.post(
+def test_search_by_status(admin_client, db, roster):
+    admin_client.post(
         "/admin/members/QZ002/status", data={"status": "inactive", "request_id": "s-000001"}
     )
-    assert listed(client.get("/admin/members?status=inactive")) == ["QZ002"]
-    assert listed(client.get("/admin/members?status=active")) == ["QZ001", "QZ003"]
+    assert listed(admin_client.get("/admin/members?status=inactive")) == ["QZ002"]
+    assert listed(admin_client.get("/admin/members?status=active")) == ["QZ001", "QZ003"]
     assert [member.number for member in search_members(db, query="ls")] == ["QZ002"]
 
 
-def test_register_a_member(client, db):
+def test_register_a_member(admin_client, db):
     form = {
         "number": "qz010",
         "name": " 王五 ",
@@ -80,9 +69,9 @@ def test_register_a_member(client, db):
         "phone": "13900001111",
         "request_id": "admin-register-0001",
     }
-    response = client.post("/admin/members/new", data=form)
+    response = admin_client.post("/admin/members/new", data=form)
     assert response.status_code == 302 and response.location == "/admin/members?q=QZ010"
-    assert "已添加党员 QZ010 王五" in client.get(response.location).text
+    assert "已添加党员 QZ010 王五" in admin_client.get(response.location).text
     member = get_member(db, "QZ010")
     assert (member.name, member.branch, member.community, member.phone) == (
         "王五",
@@ -91,7 +80,7 @@ def test_register_a_member(client, db):
         "13900001111",
     )
     # the same form sent twice (a double click) registers once and answers the same
-    assert client.post("/admin/members/new", data=form).status_code == 302
+    assert admin_client.post("/admin/members/new", data=form).status_code == 302
     assert count_members(db) == 1
     [entry] = list_audit(db, action="add_member")
     assert (entry.actor, entry.target, entry.after) == ("wang", "member:QZ010", {"number": "QZ010"})
@@ -110,10 +99,14 @@ def test_register_a_member(client, db):
         ({"number": "QZ010", "name": "王" * 41}, "最多 40 个字。", 400),
     ],
 )
-def test_bad_member_form_shows_the_error_and_writes_nothing(client, db, form, message, status):
+def test_bad_member_form_shows_the_error_and_writes_nothing(
+    admin_client, db, form, message, status
+):
     make_member(db, "QZ001", "张三")
     audit_before = len(list_audit(db))
-    response = client.post("/admin/members/new", data={**form, "request_id": "admin-bad-0001"})
+    response = admin_client.post(
+        "/admin/members/new", data={**form, "request_id": "admin-bad-0001"}
+    )
     assert response.status_code == status
     assert message in response.text
     assert 'aria-invalid="true"' in response.text
@@ -121,9 +114,9 @@ def test_bad_member_form_shows_the_error_and_writes_nothing(client, db, form, me
     assert len(list_audit(db)) == audit_before
 
 
-def test_edit_a_member_leaves_before_and_after_in_the_audit(client, db):
+def test_edit_a_member_leaves_before_and_after_in_the_audit(admin_client, db):
     make_member(db, "QZ001", "张三")
-    page = client.get("/admin/members/QZ001/edit")
+    page = admin_client.get("/admin/members/QZ001/edit")
     assert page.status_code == 200 and 'value="张三"' in page.text
     form = {
         "number": "QZ999",  # ignored: a member's number never changes
@@ -133,7 +126,7 @@ def test_edit_a_member_leaves_before_and_after_in_the_audit(client, db):
         "phone": "13700002222",
         "request_id": "admin-edit-00001",
     }
-    response = client.post("/admin/members/QZ001/edit", data=form)
+    response = admin_client.post("/admin/members/QZ001/edit", data=form)
     assert response.status_code == 302
     member = get_member(db, "QZ001")
     assert (member.branch, member.phone) == ("第二党支部", "13700002222")
@@ -144,9 +137,9 @@ def test_edit_a_member_leaves_before_and_after_in_the_audit(client, db):
     assert entry.request_id == "admin-edit-00001"
 
 
-def test_bad_edit_writes_nothing(client, db):
+def test_bad_edit_writes_nothing(admin_client, db):
     make_member(db, "QZ001", "张三")
-    response = client.post(
+    response = admin_client.post(
         "/admin/members/QZ001/edit",
         data={"name": "张三", "phone": "12", "request_id": "admin-edit-00002"},
     )
@@ -155,41 +148,41 @@ def test_bad_edit_writes_nothing(client, db):
     assert list_audit(db, action="edit_member") == []
 
 
-def test_unknown_member_is_not_found(client):
-    assert client.get("/admin/members/QZ404/edit").status_code == 404
+def test_unknown_member_is_not_found(admin_client):
+    assert admin_client.get("/admin/members/QZ404/edit").status_code == 404
 
 
-def test_deactivate_and_reactivate_a_member(client, db, instance):
+def test_deactivate_and_reactivate_a_member(admin_client, db, instance):
     make_member(db, "QZ001", "张三", points=5)
     token = card_token(instance, db)
-    response = client.post(
+    response = admin_client.post(
         "/admin/members/QZ001/status", data={"status": "inactive", "request_id": "admin-st-0001"}
     )
     assert response.status_code == 302
-    assert "QZ001 张三 已停用" in client.get(response.location).text
+    assert "QZ001 张三 已停用" in admin_client.get(response.location).text
     assert get_member(db, "QZ001").status == "inactive"
-    scan = client.post("/api/kiosk/scan", json={"credential": token})
+    scan = admin_client.post("/api/kiosk/scan", json={"credential": token})
     assert scan.json["error"]["code"] == "member_inactive"  # the card stops working at once
-    client.post(
+    admin_client.post(
         "/admin/members/QZ001/status", data={"status": "active", "request_id": "admin-st-0002"}
     )
     member = get_member(db, "QZ001")
     assert member.status == "active" and member.balance == 5  # nothing of their record is lost
-    assert client.post("/api/kiosk/scan", json={"credential": token}).status_code == 200
+    assert admin_client.post("/api/kiosk/scan", json={"credential": token}).status_code == 200
     actions = [
         (e.before["status"], e.after["status"])
         for e in list_audit(db, target="member:QZ001")
         if e.action == "set_member_status"
     ]
     assert actions == [("inactive", "active"), ("active", "inactive")]
-    bad = client.post("/admin/members/QZ001/status", data={"status": "deleted"})
+    bad = admin_client.post("/admin/members/QZ001/status", data={"status": "deleted"})
     assert bad.status_code == 400
 
 
-def test_members_pages_in_english_when_asked(client, roster):
-    page = client.get("/admin/members?lang=en")
+def test_members_pages_in_english_when_asked(admin_client, roster):
+    page = admin_client.get("/admin/members?lang=en")
     assert "Find by name, number, phone or pinyin initials" in page.text
     assert '<html lang="en">' in page.text
     # the choice holds for the rest of the login
-    assert "Register a member" in client.get("/admin/members/new").text
-    assert "登记新党员" in client.get("/admin/members/new?lang=zh_CN").text
+    assert "Register a member" in admin_client.get("/admin/members/new").text
+    assert "登记新党员" in admin_client.get("/admin/members/new?lang=zh_CN").text

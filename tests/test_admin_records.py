@@ -10,18 +10,7 @@ import pytest
 from cards.credentials import scan
 from points.ledger import award_points, deduct_points
 from points.redemptions import redeem, reverse_redemption
-from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import card_token, make_goods, make_member, rid
-
-
-@pytest.fixture
-def client(instance, db):
-    app = admin_app(instance)
-    make_staff(db)
-    client = app.test_client()
-    login(client)
-    yield client
-    app.extensions["corner_connections"].close_all()
 
 
 @pytest.fixture
@@ -61,16 +50,18 @@ def deltas(page: str) -> list[str]:
     return re.findall(r'class="number delta">([+-]\d+)<', page)
 
 
-def test_record_page_shows_every_row_with_its_running_balance(client, history):
-    page = client.get("/admin/members/QZ001/record").text
+def test_record_page_shows_every_row_with_its_running_balance(admin_client, history):
+    page = admin_client.get("/admin/members/QZ001/record").text
     assert balances(page) == [30, 20, 15, 25, 33]
     assert deltas(page) == ["+30", "-10", "-5", "+10", "+8"]
     assert "拖鞋 ×1" in page and "未参加活动" in page and "2026Q2" in page
     assert "/admin/members/QZ001/record/print" in page
 
 
-def test_statement_of_a_date_range_carries_the_balance_forward(client, history):
-    page = client.get("/admin/members/QZ001/record/print?start=2026-02-01&end=2026-04-30").text
+def test_statement_of_a_date_range_carries_the_balance_forward(admin_client, history):
+    page = admin_client.get(
+        "/admin/members/QZ001/record/print?start=2026-02-01&end=2026-04-30"
+    ).text
     # the opening row, then February to April
     assert balances(page) == [30, 20, 15, 25]
     assert deltas(page) == ["-10", "-5", "+10"]
@@ -83,18 +74,20 @@ def test_statement_of_a_date_range_carries_the_balance_forward(client, history):
     assert "signatures" in page
 
 
-def test_statement_of_the_whole_record(client, history):
-    page = client.get("/admin/members/QZ001/record/print").text
+def test_statement_of_the_whole_record(admin_client, history):
+    page = admin_client.get("/admin/members/QZ001/record/print").text
     assert balances(page) == [30, 20, 15, 25, 33]
     assert re.search(r'class="closing">[^<]*33<', page)
 
 
-def test_statement_dates_given_backwards_are_swapped_and_bad_dates_refused(client, history):
-    page = client.get("/admin/members/QZ001/record/print?start=2026-03-31&end=2026-03-01").text
+def test_statement_dates_given_backwards_are_swapped_and_bad_dates_refused(admin_client, history):
+    page = admin_client.get(
+        "/admin/members/QZ001/record/print?start=2026-03-31&end=2026-03-01"
+    ).text
     assert deltas(page) == ["-5"]
-    assert client.get("/admin/members/QZ001/record/print?start=yesterday").status_code == 400
+    assert admin_client.get("/admin/members/QZ001/record/print?start=yesterday").status_code == 400
 
 
-def test_record_of_an_unknown_member_is_not_found(client, db):
-    assert client.get("/admin/members/QZ404/record").status_code == 404
-    assert client.get("/admin/members/QZ404/record/print").status_code == 404
+def test_record_of_an_unknown_member_is_not_found(admin_client, db):
+    assert admin_client.get("/admin/members/QZ404/record").status_code == 404
+    assert admin_client.get("/admin/members/QZ404/record/print").status_code == 404

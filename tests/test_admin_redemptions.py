@@ -11,20 +11,15 @@ from points.check import check
 from points.goods import find_goods
 from points.members import get_member
 from points.redemptions import redeem
-from tests.admin_support import admin_app, login, make_staff
 from tests.helpers import make_goods, make_member, rid
 from tests.test_points_redemptions import session_for
 
 
 @pytest.fixture
-def client(instance, db):
-    app = admin_app(instance)
-    make_staff(db)
-    client = app.test_client()
-    login(client)
-    assert client.get("/admin/redemptions?lang=en").status_code == 200
-    yield client
-    app.extensions["corner_connections"].close_all()
+def client(admin_client):
+    """The admin, with the pages in English."""
+    assert admin_client.get("/admin/redemptions?lang=en").status_code == 200
+    return admin_client
 
 
 def buy(db, goods, quantity=1, number="QZ001"):

@@ -8,24 +8,9 @@ from points.audit import list_audit
 from points.errors import CornerError
 from points.records import points_record
 from points.staff import authenticate, deactivate_staff, get_staff
-from tests.admin_support import PASSWORD, admin_app, login, make_staff
+from tests.admin_support import PASSWORD, login, make_staff
 from tests.helpers import make_member, rid
 from tests.test_admin_staff import corner
-
-
-@pytest.fixture
-def app(instance):
-    app = admin_app(instance)
-    yield app
-    app.extensions["corner_connections"].close_all()
-
-
-@pytest.fixture
-def client(app, db):
-    make_staff(db)
-    client = app.test_client()
-    login(client)
-    return client
 
 
 def change_points(client, kind, points, reason="河道巡查", number="QZ001", request_id=None):
@@ -37,12 +22,12 @@ def change_points(client, kind, points, reason="河道巡查", number="QZ001", r
 # -- award and deduct --------------------------------------------------------------------------
 
 
-def test_award_through_the_record_page(client, db):
+def test_award_through_the_record_page(admin_client, db):
     make_member(db, points=10)
-    response = change_points(client, "award", 5, request_id="admin-award-000001")
+    response = change_points(admin_client, "award", 5, request_id="admin-award-000001")
     assert response.status_code == 302
     assert response.location == "/admin/members/QZ001/record"
-    page = client.get(response.location).text
+    page = admin_client.get(response.location).text
     assert "已给张三加 5 分，余额 15 分" in page
     assert "余额：15 分" in page and "河道巡查" in page
     record = points_record(db, "QZ001")
@@ -52,25 +37,27 @@ def test_award_through_the_record_page(client, db):
     assert entry.target == "member:QZ001" and entry.request_id == "admin-award-000001"
     assert entry.after["balance"] == 15
     # the same form sent twice (a double click) awards once
-    assert change_points(client, "award", 5, request_id="admin-award-000001").status_code == 302
+    assert (
+        change_points(admin_client, "award", 5, request_id="admin-award-000001").status_code == 302
+    )
     assert points_record(db, "QZ001").member.balance == 15
 
 
-def test_deduct_through_the_record_page(client, db):
+def test_deduct_through_the_record_page(admin_client, db):
     make_member(db, points=10)
-    response = change_points(client, "deduction", 3, reason="未参加会议")
+    response = change_points(admin_client, "deduction", 3, reason="未参加会议")
     assert response.status_code == 302
-    assert "已从张三扣 3 分，余额 7 分" in client.get(response.location).text
+    assert "已从张三扣 3 分，余额 7 分" in admin_client.get(response.location).text
     assert points_record(db, "QZ001").member.balance == 7
     [entry] = list_audit(db, action="deduction")
     assert entry.actor == "wang" and entry.params["delta"] == -3
 
 
-def test_deducting_more_than_the_balance_is_refused_in_words_and_writes_nothing(client, db):
+def test_deducting_more_than_the_balance_is_refused_in_words_and_writes_nothing(admin_client, db):
     make_member(db, points=4)
     rows = len(points_record(db, "QZ001").lines)
     audit_rows = len(list_audit(db))
-    response = change_points(client, "deduction", 5)
+    response = change_points(admin_client, "deduction", 5)
     assert response.status_code == 422  # insufficient_points
     assert "张三只有 4 分，不能扣 5 分" in response.text
     assert points_record(db, "QZ001").member.balance == 4
@@ -86,16 +73,16 @@ def test_deducting_more_than_the_balance_is_refused_in_words_and_writes_nothing(
         (5, "  ", "请填写原因"),
     ],
 )
-def test_bad_points_or_a_missing_reason_are_refused(client, db, points, reason, message):
+def test_bad_points_or_a_missing_reason_are_refused(admin_client, db, points, reason, message):
     make_member(db)
-    response = change_points(client, "award", points, reason)
+    response = change_points(admin_client, "award", points, reason)
     assert response.status_code == 400 and message in response.text
     assert points_record(db, "QZ001").member.balance == 0
     assert not list_audit(db, action="award")
 
 
-def test_an_unknown_member_has_no_points_form(client, db):
-    assert change_points(client, "award", 5, number="QZ404").status_code == 404
+def test_an_unknown_member_has_no_points_form(admin_client, db):
+    assert change_points(admin_client, "award", 5, number="QZ404").status_code == 404
 
 
 # -- staff accounts ----------------------------------------------------------------------------
@@ -110,10 +97,10 @@ def add_form(username="li", role="organiser", password="pw-12345678", confirm=No
     }
 
 
-def test_staff_list_shows_accounts_with_role_and_status(client, db):
+def test_staff_list_shows_accounts_with_role_and_status(admin_client, db):
     make_staff(db, "li", role="organiser")
     deactivate_staff(db, username="li", actor="test")
-    page = client.get("/admin/staff")
+    page = admin_client.get("/admin/staff")
     assert page.status_code == 200
     assert 'data-username="li"' in page.text and 'data-username="wang"' in page.text
     assert "组织者" in page.text and "已停用" in page.text
@@ -122,10 +109,10 @@ def test_staff_list_shows_accounts_with_role_and_status(client, db):
     assert "/admin/staff/li/status" in page.text
 
 
-def test_add_a_staff_account(client, app, db):
-    response = client.post("/admin/staff/new", data=add_form(username=" Li "))
+def test_add_a_staff_account(admin_client, office, db):
+    response = admin_client.post("/admin/staff/new", data=add_form(username=" Li "))
     assert response.status_code == 302
-    assert "已添加 li（活动组织者）" in client.get("/admin/staff").text
+    assert "已添加 li（活动组织者）" in admin_client.get("/admin/staff").text
     assert get_staff(db, "li").role == "organiser"
     authenticate(db, username="li", password="pw-12345678")
     [entry] = list_audit(db, action="add_staff", actor="wang")
@@ -142,48 +129,48 @@ def test_add_a_staff_account(client, app, db):
         (add_form(role="boss"), "Not a valid choice", 400),
     ],
 )
-def test_a_bad_staff_account_is_refused(client, db, form, message, status):
-    response = client.post("/admin/staff/new", data=form)
+def test_a_bad_staff_account_is_refused(admin_client, db, form, message, status):
+    response = admin_client.post("/admin/staff/new", data=form)
     assert response.status_code == status
     assert message in response.text or form["role"] == "boss"
     assert [staff.username for staff in [get_staff(db, "li")] if staff] == []
 
 
-def test_reset_a_password_ends_the_old_one(client, app, db):
+def test_reset_a_password_ends_the_old_one(admin_client, office, db):
     make_staff(db, "li", role="organiser")
-    other = app.test_client()
+    other = office.test_client()
     assert login(other, "li").status_code == 302
     url = "/admin/staff/li/password"
-    assert client.get(url).status_code == 200
-    differ = client.post(url, data={"password": "new-password-1", "confirm": "other"})
+    assert admin_client.get(url).status_code == 200
+    differ = admin_client.post(url, data={"password": "new-password-1", "confirm": "other"})
     assert differ.status_code == 400 and "两次输入的密码不一样" in differ.text
-    done = client.post(url, data={"password": "new-password-1", "confirm": "new-password-1"})
+    done = admin_client.post(url, data={"password": "new-password-1", "confirm": "new-password-1"})
     assert done.status_code == 302
-    assert "li 的密码已更改" in client.get("/admin/staff").text
+    assert "li 的密码已更改" in admin_client.get("/admin/staff").text
     assert other.get("/admin/").status_code == 302  # li's open login has ended
     assert login(other, "li").status_code == 401
     assert login(other, "li", "new-password-1").status_code == 302
     assert list_audit(db, action="set_password", actor="wang")[0].target == "staff:li"
 
 
-def test_deactivate_and_reactivate_an_account(client, app, db):
+def test_deactivate_and_reactivate_an_account(admin_client, office, db):
     make_staff(db, "li", role="organiser")
-    other = app.test_client()
-    response = client.post("/admin/staff/li/status", data={"status": "inactive"})
+    other = office.test_client()
+    response = admin_client.post("/admin/staff/li/status", data={"status": "inactive"})
     assert response.status_code == 302
-    assert "li 已停用，不能再登录" in client.get("/admin/staff").text
+    assert "li 已停用，不能再登录" in admin_client.get("/admin/staff").text
     assert login(other, "li").status_code == 401  # a deactivated account cannot log in
-    client.post("/admin/staff/li/status", data={"status": "active"})
+    admin_client.post("/admin/staff/li/status", data={"status": "active"})
     assert get_staff(db, "li").active
     assert login(other, "li").status_code == 302
     actions = [entry.action for entry in list_audit(db, actor="wang")]
     assert "deactivate_staff" in actions and "reactivate_staff" in actions
 
 
-def test_an_admin_cannot_deactivate_their_own_account(client, db):
-    response = client.post("/admin/staff/wang/status", data={"status": "inactive"})
+def test_an_admin_cannot_deactivate_their_own_account(admin_client, db):
+    response = admin_client.post("/admin/staff/wang/status", data={"status": "inactive"})
     assert response.status_code == 302
-    assert "不能停用自己的账号" in client.get("/admin/staff").text
+    assert "不能停用自己的账号" in admin_client.get("/admin/staff").text
     assert get_staff(db, "wang").active
     assert not list_audit(db, action="deactivate_staff")
     with pytest.raises(CornerError) as refused:
@@ -191,9 +178,12 @@ def test_an_admin_cannot_deactivate_their_own_account(client, db):
     assert refused.value.code == "staff_self"
 
 
-def test_unknown_account_pages_are_not_found(client):
-    assert client.get("/admin/staff/nobody/password").status_code == 404
-    assert client.post("/admin/staff/nobody/status", data={"status": "active"}).status_code == 404
+def test_unknown_account_pages_are_not_found(admin_client):
+    assert admin_client.get("/admin/staff/nobody/password").status_code == 404
+    assert (
+        admin_client.post("/admin/staff/nobody/status", data={"status": "active"}).status_code
+        == 404
+    )
 
 
 # -- the command line --------------------------------------------------------------------------
