@@ -88,19 +88,13 @@ def broken(*_args, **_kwargs):
 
 
 @pytest.fixture
-def buggy_app(app, monkeypatch, db):
-    """The app with one core call behind each surface broken."""
-    from tests.admin_support import login, make_staff
-
-    make_staff(db)
+def buggy_app(admin_client, monkeypatch):
+    """The admin's browser, with one core call behind each surface broken."""
     monkeypatch.setattr("kiosk.api.corner_catalog", broken)
     monkeypatch.setattr("kiosk.pages.kiosk_strings", broken)
     monkeypatch.setattr("kiosk.checkin.list_activities", broken)
     monkeypatch.setattr("admin.goods.list_goods", broken)
-    app.config["WTF_CSRF_ENABLED"] = False
-    client = app.test_client()
-    login(client)
-    return client
+    return admin_client
 
 
 @pytest.mark.parametrize(
