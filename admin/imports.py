@@ -14,7 +14,6 @@ import json
 import uuid
 import warnings
 import zipfile
-from datetime import date
 
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext, lazy_gettext
@@ -24,6 +23,7 @@ from wtforms import HiddenField
 
 from admin.blueprint import blueprint
 from admin.forms import flash_errors
+from points.clock import now
 from points.errors import N_
 from points.member_import import FIELDS, check_import, import_members
 from points.members import list_members
@@ -260,5 +260,5 @@ def members_export():
         for member in list_members(get_db())
     ]
     buffer = _workbook(gettext("Members"), header, rows)
-    name = f"members-{date.today().isoformat()}.xlsx"
+    name = f"members-{now().date().isoformat()}.xlsx"
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)

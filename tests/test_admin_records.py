@@ -8,16 +8,17 @@ from datetime import datetime
 import pytest
 
 from cards.credentials import scan
+from points.clock import set_clock
 from points.ledger import award_points, deduct_points
 from points.redemptions import redeem, reverse_redemption
 from tests.helpers import card_token, make_goods, make_member, rid
 
 
 @pytest.fixture
-def history(instance, db, monkeypatch):
-    """Five months of a member's points, each row on its own day."""
+def history(instance, db):
+    """Five months of a member's points, each row on its own day (on the one clock)."""
     day = {"now": None}
-    monkeypatch.setattr("points.clock.now", lambda: day["now"])
+    set_clock(lambda: day["now"])
 
     def on(text: str) -> None:
         day["now"] = datetime.fromisoformat(text + "T10:00:00").astimezone()
@@ -39,7 +40,7 @@ def history(instance, db, monkeypatch):
     )
     on("2026-05-01")
     award_points(db, number="QZ001", points=8, reason="志愿服务", request_id=rid(), actor="t")
-    monkeypatch.undo()
+    set_clock(None)
 
 
 def balances(page: str) -> list[int]:
