@@ -30,6 +30,7 @@ from points.goods import (
 )
 from points.limits import MAX_LIMIT_QUANTITY, PERIODS, set_goods_limit
 from web.auth import accepts_uploads
+from web.context import page_context
 from web.db import get_db
 from web.errors import Refusal, shown_on
 from web.instance import current_instance
@@ -51,9 +52,9 @@ PICTURE_MESSAGES = {
 
 
 def chosen_corner() -> tuple[Corner, list[Corner]]:
-    """The corner named by ?corner=, else this server's own; and all corners, for a selector."""
+    """The corner named by ?corner=, else this page's; and every corner, for a selector."""
     corners = list_corners(get_db())
-    wanted = request.args.get("corner", type=int) or current_instance().settings.corner
+    wanted = request.args.get("corner", type=int) or page_context().corner_id
     for corner in corners:
         if corner.id == wanted:
             return corner, corners
@@ -172,7 +173,7 @@ def goods_new():
                     picture=picture,
                     request_id=form.request_id.data,
                     actor=g.staff.username,
-                    corner_id=current_instance().settings.corner,
+                    corner_id=page_context().corner_id,
                     active=bool(form.active.data),
                 ),
             )

@@ -153,13 +153,12 @@ def test_pages_load_nothing_from_outside(client):
 
 
 def test_an_unexpected_failure_is_a_coded_json_error(app, client, db, scanned, monkeypatch):
-    import kiosk.api
-
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(kiosk.api, "corner_catalog", broken)
-    app.logger.disabled = True
+    monkeypatch.setattr("kiosk.api.corner_catalog", broken)
+    # quiet for this test only: every app's logger is the one logger named "corner"
+    monkeypatch.setattr(app.logger, "disabled", True)
     answer = client.get("/api/kiosk/catalog")
     assert answer.status_code == 500
     assert answer.json["error"]["code"] == "internal_error"

@@ -2,8 +2,9 @@
 
 A channel is a kiosk: "local" for pages opened on this machine (fed by this server's own reader
 service), or a kiosk's name for a page bound to that kiosk (fed by its remote reader agent).
-A tap opens a session through the same core path as a QR scan and pushes the result to the
-channel's pages only.
+A tap opens a session through the same core path as a QR scan, at the channel's corner
+(``web.context.channel_corner``, the answer a page's own requests get too), and pushes the result
+to the channel's pages only.
 
 A check-in page subscribes in check-in mode (an activity, an operator, in or out): while one
 listens on a channel, a tap there checks the member in to that activity instead of opening a
