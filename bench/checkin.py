@@ -65,7 +65,7 @@ from web.instance import init_instance, open_instance  # noqa: E402
 
 PIN = "246810"
 ORGANISER = "bench-li"
-BODY_LIMIT = 64 * 1024  # kiosk/app.py MAX_CONTENT_LENGTH, for every request but a picture
+BODY_LIMIT = 64 * 1024  # corner/app.py MAX_CONTENT_LENGTH, for every request but a picture
 PAGE_CHUNK = 100  # checkin.js BATCH_SIZE: the page sends its queue in requests of this many
 JPEG_QUALITY = 85  # camera.js JPEG_QUALITY = 0.85
 TIMEOUT = 120
