@@ -7,6 +7,7 @@ SQLite's own integrity and foreign-key checks.
 from __future__ import annotations
 
 from points.db import Store
+from points.settlement import settlement_problems
 
 # Each query returns the rows that are wrong, with a one-line description.
 _CHECKS = {
@@ -71,6 +72,7 @@ def check(db: Store) -> list[str]:
     problems = []
     for statement in _CHECKS.values():
         problems.extend(row[0] for row in db.execute(statement))
+    problems.extend(settlement_problems(db))
     integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
     if integrity != "ok":
         problems.append(f"database integrity: {integrity}")

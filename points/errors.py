@@ -59,6 +59,16 @@ MESSAGES: dict[str, str] = {
     "checkin_not_pending": N_("This check-in is not waiting for approval."),
     "category_unknown": N_("There is no such activity category."),
     "category_exists": N_("An activity category with this name already exists."),
+    "quarter_locked": N_(
+        "This quarter is locked: nothing in it can change any more. Make the correction in the "
+        "current quarter."
+    ),
+    "quarter_state": N_("The quarter is not at the step where this can be done."),
+    "posting_not_over": N_("The posting period is not over yet."),
+    "objections_open": N_("Some objections are still open: resolve them first."),
+    "objection_unknown": N_("There is no such objection."),
+    "objection_resolved": N_("This objection has already been resolved."),
+    "star_not_earned": N_("Only a member with five stars this quarter can be its star."),
     "request_conflict": N_("This request id was already used for a different request."),
     "invalid_request": N_("Something was wrong with the request. Please try again."),
     "internal_error": N_("Something went wrong on our side. Please ask a staff member."),

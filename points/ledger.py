@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from points.clock import quarter_of, timestamp
+from points.clock import timestamp
 from points.db import Store
 from points.errors import CornerError
 from points.members import normalise_number
+from points.periods import check_quarter
+from points.quarters import writable_quarter
 from points.requests import once
 from points.validate import MAX_REASON, positive_int, trimmed_text
 
@@ -37,12 +39,16 @@ def add_points_entry(
     reason: str | None = None,
     redemption_id: int | None = None,
     activity_id: int | None = None,
+    quarter: str | None = None,
 ) -> tuple[int, int]:
     """Append a ledger row and move the cached balance with it; inside a write only.
 
+    The row counts in ``quarter`` (default: the current one; a correction made while a past
+    quarter is under review names it); a locked quarter refuses it with ``quarter_locked``.
     A debit is a guarded update that changes no row when the balance would go below zero; then
     ``insufficient_points`` is raised. Returns (entry id, new balance).
     """
+    quarter = writable_quarter(db, quarter)
     updated = db.execute(
         "UPDATE members SET balance = balance + ? WHERE id = ? AND balance + ? >= 0"
         " RETURNING balance",
@@ -60,7 +66,7 @@ def add_points_entry(
             kind,
             reason,
             actor,
-            quarter_of(),
+            quarter,
             redemption_id,
             activity_id,
             request_id,
@@ -80,12 +86,15 @@ def _change_points(
     request_id: str,
     actor: str,
     activity_id: int | None = None,
+    quarter: str | None = None,
 ) -> PointsChange:
     number = normalise_number(number)
     points = positive_int(points, "points", limit=MAX_POINTS_PER_ENTRY)
     if activity_id is not None:
         activity_id = positive_int(activity_id, "activity")
     reason = trimmed_text(reason, "reason", max_length=MAX_REASON)
+    if quarter is not None:
+        quarter = check_quarter(quarter)
     delta = points if kind == "award" else -points
 
     def action(request_id: str) -> dict:
@@ -106,12 +115,15 @@ def _change_points(
             actor=actor,
             request_id=request_id,
             activity_id=activity_id,
+            quarter=quarter,
         )
         return {"member_number": number, "delta": delta, "balance": balance, "entry_id": entry_id}
 
     params = {"number": number, "delta": delta, "reason": reason}
     if activity_id is not None:
         params["activity"] = activity_id
+    if quarter is not None:
+        params["quarter"] = quarter
     return PointsChange(
         **once(
             db,
@@ -134,8 +146,12 @@ def award_points(
     request_id: str,
     actor: str,
     activity_id: int | None = None,
+    quarter: str | None = None,
 ) -> PointsChange:
-    """Award points to a member for a reason (an activity, a correction)."""
+    """Award points to a member for a reason (an activity, a correction).
+
+    ``quarter``: the (not locked) quarter it counts in; default the current one.
+    """
     return _change_points(
         db,
         kind="award",
@@ -145,6 +161,7 @@ def award_points(
         request_id=request_id,
         actor=actor,
         activity_id=activity_id,
+        quarter=quarter,
     )
 
 
@@ -157,8 +174,12 @@ def deduct_points(
     request_id: str,
     actor: str,
     activity_id: int | None = None,
+    quarter: str | None = None,
 ) -> PointsChange:
-    """Deduct points with a reason (反向鞭策); never below zero."""
+    """Deduct points with a reason (反向鞭策); never below zero.
+
+    ``quarter``: the (not locked) quarter it counts in; default the current one.
+    """
     return _change_points(
         db,
         kind="deduction",
@@ -168,6 +189,7 @@ def deduct_points(
         request_id=request_id,
         actor=actor,
         activity_id=activity_id,
+        quarter=quarter,
     )
 
 

@@ -51,6 +51,7 @@ STATUS: dict[str, int] = {
     "activity_unknown": 404,
     "category_unknown": 404,
     "checkin_unknown": 404,
+    "objection_unknown": 404,
     # clashes with what is already there
     "card_in_use": 409,
     "kiosk_exists": 409,
@@ -78,6 +79,12 @@ STATUS: dict[str, int] = {
     "already_checked_out": 422,
     "not_checked_in": 422,
     "checkin_not_pending": 422,
+    "quarter_locked": 422,
+    "quarter_state": 422,
+    "posting_not_over": 422,
+    "objections_open": 422,
+    "objection_resolved": 422,
+    "star_not_earned": 422,
     # wait and try again
     "login_locked": 429,
     "pin_locked": 429,
