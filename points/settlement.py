@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from points.db import Store
-from points.periods import quarter_bounds
+from points.periods import check_quarter, quarter_bounds
 from points.stars import star_thresholds, stars_for
 
 
@@ -197,6 +197,7 @@ def stored_settlement(db: Store, quarter: str) -> list[MemberQuarter] | None:
 
 def settlement(db: Store, quarter: str) -> list[MemberQuarter]:
     """The quarter's settlement: as stored once posted, else live from the ledger."""
+    quarter = check_quarter(quarter)
     stored = stored_settlement(db, quarter)
     return stored if stored is not None else compute_settlement(db, quarter)
 

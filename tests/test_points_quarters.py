@@ -302,3 +302,28 @@ def test_corner_check_finds_a_locked_settlement_that_no_longer_matches(db, clock
     db.execute("DROP TRIGGER settlements_frozen_update")  # what only a tamperer could do
     db.execute("UPDATE settlements SET earned = 70, closing = 70")
     assert check(db) == ["quarter 2026Q1: member 1 differs from the ledger"]
+
+
+def test_the_cli_reviews_posts_settles_and_locks(instance, db, clock):
+    from click.testing import CliRunner
+
+    from corner.cli import cli
+
+    clock.set(datetime(2026, 2, 2, 9))
+    make_member(db, "QZ001", "张三", points=12)
+    clock.set(datetime(2026, 4, 1, 9))
+
+    def corner(*args: str):
+        result = CliRunner().invoke(cli, ["--instance", str(instance.path), *args])
+        return result
+
+    assert corner("quarters", "review", "2026Q1").output == "2026Q1：核实中\n"
+    posted = corner("quarters", "post", "2026Q1", "--days", "3", "--contact", "王老师")
+    assert "2026-04-01" in posted.output and "2026-04-03" in posted.output
+    table = corner("quarters", "settle", "2026Q1").output.splitlines()
+    assert table[1].split("\t") == [
+        "QZ001", "张三", "第一支部", "0", "12", "0", "0", "0", "12", "12", "12", "12", "2", "1"
+    ]  # fmt: skip
+    refused_lock = corner("quarters", "lock", "2026Q1")
+    assert refused_lock.exit_code != 0
+    assert corner("quarters", "list").output.splitlines()[1].startswith("2026Q1\t已公示")

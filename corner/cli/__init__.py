@@ -17,6 +17,7 @@ from corner.app import create_app
 from corner.cli.activities import activities
 from corner.cli.cards import cards, kiosks, reader
 from corner.cli.common import Context, _, _request_id, actor, request_id_option
+from corner.cli.quarters import quarters
 from corner.cli.users import create_staff, password_stdin_option, users, warn_without_admin
 from corner.demo import fill_demo
 from points.check import check as check_books
@@ -328,7 +329,7 @@ def check(obj) -> None:
     click.echo(_("All balances and stock levels agree with the ledgers."))
 
 
-for command in (activities, cards, kiosks, reader, users):
+for command in (activities, cards, kiosks, quarters, reader, users):
     cli.add_command(command)
 
 
