@@ -14,6 +14,7 @@ from admin import (  # noqa: F401 - each module attaches its views to the bluepr
     imports,
     members,
     pin,
+    quarters,
     records,
     redemptions,
     staff,

@@ -24,6 +24,9 @@ SAMPLES = {
     "branch_id": 1,
     "activity_id": 1,
     "category_id": 1,
+    "quarter": "2026Q1",
+    "move": "review",
+    "objection_id": 1,
 }
 PUBLIC = {"admin.login"}
 ORGANISER_ALLOWED = {

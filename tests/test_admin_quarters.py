@@ -1,0 +1,101 @@
+"""The quarter's admin pages: review, post, objections, stars, the star of the quarter, lock."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from points.ledger import balance
+from points.quarters import get_quarter
+from points.stars import quarter_stars
+from tests.admin_support import login
+from tests.helpers import make_member
+
+
+def status_on_page(html: str) -> str:
+    return re.search(r'data-status="(\w+)"', html).group(1)
+
+
+@pytest.fixture
+def members(db, clock):
+    clock.set(datetime(2026, 2, 2, 9))
+    make_member(db, "QZ001", "张三", points=26)
+    make_member(db, "QZ002", "李四", points=12)
+    make_member(db, "QZ003", "王五")
+    clock.set(datetime(2026, 4, 1, 9))  # a Wednesday: Q1 is over
+
+
+def test_an_admin_takes_a_quarter_from_review_to_lock(admin_client, db, members, clock):
+    page = admin_client.get("/admin/quarters")
+    assert page.status_code == 200 and "2026Q1" in page.text and "季度" in page.text
+    moved = admin_client.post("/admin/quarters/2026Q1/review", data={"request_id": "q-review-01"})
+    assert moved.status_code == 302
+    page = admin_client.get("/admin/quarters/2026Q1").text
+    assert status_on_page(page) == "review"
+    assert "王五 (QZ003)" in page  # no points this quarter: on the review's list
+    posted = admin_client.post(
+        "/admin/quarters/2026Q1/post",
+        data={"request_id": "q-post-0001", "working_days": "5", "contact": "社区办公室"},
+    )
+    assert posted.status_code == 302
+    assert get_quarter(db, "2026Q1").posting_ends == "2026-04-07"
+    page = admin_client.get("/admin/quarters/2026Q1").text
+    assert "公示期：2026-04-01 至 2026-04-07" in page
+
+    recorded = admin_client.post(
+        "/admin/quarters/2026Q1/objections",
+        data={"request_id": "q-obj-00001", "number": "QZ002", "raised_by": "李四", "text": "漏记"},
+    )
+    assert recorded.status_code == 302
+    clock.set(datetime(2026, 4, 9, 9))
+    login(admin_client)  # a week later: a new login
+    refused = admin_client.post("/admin/quarters/2026Q1/lock", data={"request_id": "q-lock-0001"})
+    assert refused.status_code == 422 and "还有异议没有处理" in refused.text
+    resolved = admin_client.post(
+        "/admin/quarters/2026Q1/objections/1",
+        data={"request_id": "q-res-00001", "reply": "补记巡河", "correction": "3"},
+    )
+    assert resolved.status_code == 302 and balance(db, "QZ002") == 15
+
+    chosen = admin_client.post(
+        "/admin/quarters/2026Q1/star-of-the-quarter",
+        data={"request_id": "q-star-0001", "number": "QZ001", "reason": "带头巡河"},
+    )
+    assert chosen.status_code == 302 and quarter_stars(db, "2026Q1") == {"QZ001": "带头巡河"}
+    not_five = admin_client.post(
+        "/admin/quarters/2026Q1/star-of-the-quarter",
+        data={"request_id": "q-star-0002", "number": "QZ002", "reason": "积极"},
+    )
+    assert not_five.status_code == 422 and "只有本季度五星" in not_five.text
+
+    locked = admin_client.post("/admin/quarters/2026Q1/lock", data={"request_id": "q-lock-0002"})
+    assert locked.status_code == 302
+    page = admin_client.get("/admin/quarters/2026Q1").text
+    assert status_on_page(page) == "locked" and "一季度之星" in page
+    again = admin_client.post("/admin/quarters/2026Q1/review", data={"request_id": "q-review-02"})
+    assert again.status_code == 422 and "已经锁定" in again.text
+
+
+def test_star_thresholds_must_rise(admin_client, db, members):
+    bad = admin_client.post(
+        "/admin/quarters/2026Q1/stars",
+        data={"request_id": "q-stars-001", **{f"star{n}": str(v) for n, v in
+              zip(range(1, 6), [5, 5, 15, 20, 25], strict=True)}},
+    )  # fmt: skip
+    assert bad.status_code == 400 and get_quarter(db, "2026Q1").stars is None
+    good = admin_client.post(
+        "/admin/quarters/2026Q1/stars",
+        data={"request_id": "q-stars-002", **{f"star{n}": str(3 * n) for n in range(1, 6)}},
+    )
+    assert good.status_code == 302 and get_quarter(db, "2026Q1").stars == (3, 6, 9, 12, 15)
+
+
+def test_a_future_quarter_is_not_a_page(admin_client, members):
+    assert admin_client.get("/admin/quarters/2027Q1").status_code == 400
+    assert admin_client.get("/admin/quarters/nonsense").status_code == 400
+
+
+def test_organisers_do_not_see_the_quarters(organiser_client, members):
+    assert organiser_client.get("/admin/quarters").status_code == 403
