@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import secrets
 import subprocess
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from points.activities import close_activity, create_activity, list_categories, open_activity
 from points.checkins import check_in
+from points.clock import frozen, now, quarter_of
 from points.goods import add_goods
 from points.ledger import award_points, deduct_points
 from points.member_cards import issue_qr_card
 from points.members import add_member
+from points.objections import raise_objection
+from points.periods import previous_quarter, quarter_bounds
+from points.quarters import begin_review, lock_quarter, post_quarter
+from points.settlement import settlement
 from points.staff import add_staff, get_staff, set_pin
+from points.stars import choose_quarter_star
 
 COMMUNITY = "银枫社区"
 BRANCH = "退休干部第一党支部"
@@ -87,26 +94,29 @@ def fill_demo(db, pictures: Path) -> None:
     pictures.mkdir(parents=True, exist_ok=True)
     for index, name in enumerate(NAMES, start=1):
         number = f"QZ{index:03d}"
-        add_member(
-            db,
-            number=number,
-            name=name,
-            branch=BRANCH,
-            community=COMMUNITY,
-            request_id=f"demo-member-{number}",
-        )
-        issue_qr_card(db, number=number, request_id=f"demo-card-{number}")
-        # varied balances: from none at all to a long-serving member close to 80 points
-        for turn in range(0 if index % 9 == 0 else (index * 7) % 20 + 1):
-            activity, points = ACTIVITIES[(index + turn) % len(ACTIVITIES)]
-            award_points(
+        with frozen(_in_quarter(2, day=1)):  # members since the quarter before last
+            add_member(
                 db,
                 number=number,
-                points=points,
-                reason=activity,
-                actor="demo",
-                request_id=f"demo-award-{number}-{turn}",
+                name=name,
+                branch=BRANCH,
+                community=COMMUNITY,
+                request_id=f"demo-member-{number}",
             )
+            issue_qr_card(db, number=number, request_id=f"demo-card-{number}")
+        # varied balances: from none at all to a long-serving member close to 80 points, earned
+        # over the last three quarters (the history is dated in them)
+        for turn in range(0 if index % 9 == 0 else (index * 7) % 20 + 1):
+            activity, points = ACTIVITIES[(index + turn) % len(ACTIVITIES)]
+            with frozen(_in_quarter(2 - turn % 3)):
+                award_points(
+                    db,
+                    number=number,
+                    points=points,
+                    reason=activity,
+                    actor="demo",
+                    request_id=f"demo-award-{number}-{turn}",
+                )
         if index % 6 == 0 and index % 9 != 0:
             deduct_points(
                 db,
@@ -130,6 +140,53 @@ def fill_demo(db, pictures: Path) -> None:
             request_id=f"demo-goods-{index}",
         )
     fill_demo_activities(db)
+    fill_demo_quarters(db)
+
+
+def _in_quarter(back: int, day: int = 45) -> datetime:
+    """A moment ``back`` quarters before this one, ``day`` days into it (0: now)."""
+    if back == 0:
+        return now()
+    quarter = quarter_of()
+    for _ in range(back):
+        quarter = previous_quarter(quarter)
+    first, _last = quarter_bounds(quarter)
+    return datetime.combine(first + timedelta(days=day), time(10)).astimezone()
+
+
+def fill_demo_quarters(db) -> None:
+    """The quarter before last locked, with its stars and a star of the quarter; the last one
+    posted with an objection still open; the current one open."""
+    last = previous_quarter(quarter_of())
+    before = previous_quarter(last)
+    with frozen(_in_quarter(1, day=1)):
+        begin_review(db, quarter=before, request_id="demo-review-1", actor="demo")
+        post_quarter(
+            db, quarter=before, contact="社区党委办公室", request_id="demo-post-1", actor="demo"
+        )
+        best = max(settlement(db, before), key=lambda line: (line.quarter_points, line.number))
+        if best.stars == 5:
+            choose_quarter_star(
+                db,
+                quarter=before,
+                number=best.number,
+                reason="带头参加河道巡查和理论学习",
+                request_id="demo-star-1",
+                actor="demo",
+            )
+    with frozen(_in_quarter(1, day=20)):
+        lock_quarter(db, quarter=before, request_id="demo-lock-1", actor="demo")
+    begin_review(db, quarter=last, request_id="demo-review-2", actor="demo")
+    post_quarter(db, quarter=last, contact="社区党委办公室", request_id="demo-post-2", actor="demo")
+    raise_objection(
+        db,
+        quarter=last,
+        number="QZ004",
+        raised_by="刘德华",
+        text="河道巡查少记了一次",
+        request_id="demo-objection-1",
+        actor="demo",
+    )
 
 
 def fill_demo_activities(db) -> None:
