@@ -11,6 +11,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 import admin
+from board import views as board_views
 from cards.token import TOKEN_PATTERN
 from corner.demo import DEMO_PIN
 from kiosk import api, checkin, pages
@@ -78,6 +79,7 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
         pages.blueprint,
         api.blueprint,
         checkin.blueprint,
+        board_views.blueprint,
         admin.blueprint,
     )
     for blueprint in blueprints:

@@ -59,6 +59,7 @@ MESSAGES: dict[str, str] = {
     "checkin_not_pending": N_("This check-in is not waiting for approval."),
     "category_unknown": N_("There is no such activity category."),
     "category_exists": N_("An activity category with this name already exists."),
+    "screen_unauthorized": N_("This screen may not show the board. Please ask a staff member."),
     "quarter_locked": N_(
         "This quarter is locked: nothing in it can change any more. Make the correction in the "
         "current quarter."

@@ -26,7 +26,8 @@ class Kiosk:
     revoked: bool = False
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """The digest a token is stored as (the token itself is shown once, never kept)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -55,7 +56,7 @@ def add_kiosk(
             raise CornerError("corner_unknown", corner=corner_id)
         db.execute(
             "INSERT INTO kiosks (name, corner_id, token_digest, created) VALUES (?, ?, ?, ?)",
-            [name, corner_id, _digest(token), timestamp()],
+            [name, corner_id, token_digest(token), timestamp()],
         )
         if actor is not None:
             after = {"name": name, "corner": corner_id}
@@ -93,7 +94,7 @@ def authenticate_kiosk(db: Store, *, name: object, token: object) -> Kiosk:
     row = db.execute(
         "SELECT corner_id, token_digest, revoked FROM kiosks WHERE name = ?", [name]
     ).fetchone()
-    given = _digest(token) if isinstance(token, str) and len(token) < MAX_KIOSK_TOKEN else ""
+    given = token_digest(token) if isinstance(token, str) and len(token) < MAX_KIOSK_TOKEN else ""
     if row is None or row[2] is not None or not hmac.compare_digest(row[1], given):
         raise CornerError("kiosk_unauthorized")
     return Kiosk(name, row[0])

@@ -75,15 +75,25 @@ LEFT JOIN communities c ON c.id = b.community_id
 """
 
 
-def compute_settlement(db: Store, quarter: str) -> list[MemberQuarter]:
-    """Every member's quarter from the ledger: members who joined by its end and are active,
-    or who have a row in it; by branch, then rank."""
+def compute_settlement(
+    db: Store, quarter: str, *, branch_id: int | None = None
+) -> list[MemberQuarter]:
+    """Every member's quarter from the ledger (of one branch, or all): members who joined by
+    its end and are active, or who have a row in it; by branch, then rank."""
     first, last = quarter_bounds(quarter)
     after = last.isoformat() + "T99"  # every timestamp of the last day sorts before this
+    where = "" if branch_id is None else " AND m.branch_id = :branch"
     ledger = db.execute(
-        _LEDGER, {"q": quarter, "year": f"{first.year}Q1", "after": after}
+        _LEDGER.replace("WHERE m.joined < :after", "WHERE m.joined < :after" + where),
+        {"q": quarter, "year": f"{first.year}Q1", "after": after, "branch": branch_id},
     ).fetchall()
-    members = {row[0]: row for row in db.execute(_MEMBERS)}
+    members = {
+        row[0]: row
+        for row in db.execute(
+            _MEMBERS + ("" if branch_id is None else " WHERE m.branch_id = ?"),
+            [] if branch_id is None else [branch_id],
+        )
+    }
     thresholds = star_thresholds(db, quarter)
     lines = []
     for member_id, opening, earned, deducted, redeemed, reversed_, year, total, in_q in ledger:
@@ -178,14 +188,17 @@ def store_settlement(db: Store, quarter: str) -> list[MemberQuarter]:
     return lines
 
 
-def stored_settlement(db: Store, quarter: str) -> list[MemberQuarter] | None:
+def stored_settlement(
+    db: Store, quarter: str, *, branch_id: int | None = None
+) -> list[MemberQuarter] | None:
     """The settlement stored at posting (or at the lock), or None when there is none."""
+    where = "" if branch_id is None else " AND s.branch_id = ?"
     rows = db.execute(
         f"SELECT s.member_id, m.number, m.name, s.branch_id, b.name, c.name, {_STORED_COLUMNS}"
         " FROM settlements s JOIN members m ON m.id = s.member_id"
         " LEFT JOIN branches b ON b.id = s.branch_id"
-        " LEFT JOIN communities c ON c.id = b.community_id WHERE s.quarter = ?",
-        [quarter],
+        " LEFT JOIN communities c ON c.id = b.community_id WHERE s.quarter = ?" + where,
+        [quarter] if branch_id is None else [quarter, branch_id],
     ).fetchall()
     posted = db.execute(
         "SELECT 1 FROM quarters WHERE quarter = ? AND status IN ('posted', 'locked')", [quarter]
@@ -195,11 +208,13 @@ def stored_settlement(db: Store, quarter: str) -> list[MemberQuarter] | None:
     return ranked([MemberQuarter(*row) for row in rows])
 
 
-def settlement(db: Store, quarter: str) -> list[MemberQuarter]:
-    """The quarter's settlement: as stored once posted, else live from the ledger."""
+def settlement(db: Store, quarter: str, *, branch_id: int | None = None) -> list[MemberQuarter]:
+    """The quarter's settlement (one branch's, or all): as stored once posted, else live."""
     quarter = check_quarter(quarter)
-    stored = stored_settlement(db, quarter)
-    return stored if stored is not None else compute_settlement(db, quarter)
+    stored = stored_settlement(db, quarter, branch_id=branch_id)
+    if stored is not None:
+        return stored
+    return compute_settlement(db, quarter, branch_id=branch_id)
 
 
 def branch_totals(lines: list[MemberQuarter]) -> list[BranchTotals]:

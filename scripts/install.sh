@@ -16,7 +16,8 @@ sudo=""
 # fonts-noto-cjk draws the Chinese text (without a CJK font every character is a box).
 packages=(python3 python3-venv python3-dev gcc libpcsclite-dev pcscd libccid fonts-noto-cjk fontconfig)
 if [ "$with_tests" = 1 ]; then
-  packages+=(vsmartcard-vpcd)
+  # poppler-utils reads the printed board back (pdfinfo, pdftotext) in the browser tests
+  packages+=(vsmartcard-vpcd poppler-utils)
   # Debian calls the browser chromium; older Ubuntu releases chromium-browser
   if [ -x /usr/bin/chromium ] || [ -x /usr/bin/chromium-browser ]; then :; else
     packages+=(chromium)

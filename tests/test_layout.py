@@ -17,7 +17,7 @@ from points.errors import MESSAGES
 from tests.conftest import ROOT
 from web.errors import STATUS
 
-LAYERS = {"points": 0, "cards": 1, "web": 2, "kiosk": 3, "admin": 3, "corner": 4}
+LAYERS = {"points": 0, "cards": 1, "web": 2, "kiosk": 3, "board": 3, "admin": 3, "corner": 4}
 
 
 def project_imports(path) -> list[tuple[str, bool, int]]:

@@ -205,6 +205,18 @@ def bind_kiosk(kiosk: Kiosk) -> None:
     session["kiosk"] = kiosk.name
 
 
+def bind_board(name: str, *, masked: bool) -> None:
+    """This browser is that board screen from now on (a TV in the hall), names masked or not."""
+    session.permanent = True
+    session["board"], session["board_masked"] = name, masked
+
+
+def bound_board() -> tuple[str, bool] | None:
+    """The board screen this browser was bound to (revoked or not), and whether it masks."""
+    name = session.get("board")
+    return (name, bool(session.get("board_masked"))) if isinstance(name, str) else None
+
+
 def bound_kiosk() -> str | None:
     """The name of the kiosk this browser was bound to, if any (revoked or not)."""
     name = session.get("kiosk")

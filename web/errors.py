@@ -37,6 +37,7 @@ STATUS: dict[str, int] = {
     "card_revoked": 403,
     "member_inactive": 403,
     "kiosk_unauthorized": 403,
+    "screen_unauthorized": 403,
     "pin_wrong": 403,
     "staff_self": 403,
     # nothing by that name

@@ -15,6 +15,7 @@ import waitress
 
 from corner.app import create_app
 from corner.cli.activities import activities
+from corner.cli.boards import boards
 from corner.cli.cards import cards, kiosks, reader
 from corner.cli.common import Context, _, _request_id, actor, request_id_option
 from corner.cli.quarters import quarters
@@ -329,7 +330,7 @@ def check(obj) -> None:
     click.echo(_("All balances and stock levels agree with the ledgers."))
 
 
-for command in (activities, cards, kiosks, quarters, reader, users):
+for command in (activities, boards, cards, kiosks, quarters, reader, users):
     cli.add_command(command)
 
 

@@ -82,6 +82,14 @@ CREATE INDEX objections_quarter ON objections (quarter, resolved);
 CREATE INDEX settlements_branch ON settlements (quarter, branch_id);
 CREATE INDEX points_entries_quarter ON points_entries (quarter, member_id);
 
+-- screens that show the public board with a token (a TV), as kiosks do
+CREATE TABLE boards (
+    name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 40),
+    token_digest TEXT NOT NULL,
+    created TEXT NOT NULL,
+    revoked TEXT
+);
+
 -- the star of the quarter (一季度之星): chosen by staff, with a one-line reason
 CREATE TABLE quarter_stars (
     quarter TEXT NOT NULL REFERENCES quarters (quarter),

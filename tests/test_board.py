@@ -1,0 +1,106 @@
+"""The public board over HTTP: who may look, live and posted boards, masking, the JSON."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from points.boards import add_board, revoke_board
+from points.quarters import begin_review, post_quarter
+from points.stars import choose_quarter_star
+from tests.helpers import make_member, rid
+
+LAN = {"REMOTE_ADDR": "192.168.1.60"}
+
+
+@pytest.fixture
+def branch(db, clock):
+    """第一支部 with five members in 2026Q1, two of them tied."""
+    clock.set(datetime(2026, 2, 2, 9))
+    for number, name, points in [
+        ("QZ001", "张秀英", 26),
+        ("QZ002", "李建国", 12),
+        ("QZ003", "王桂兰", 12),
+        ("QZ004", "赵德明", 3),
+        ("QZ005", "欧阳春花", 0),
+    ]:
+        make_member(db, number, name, points=points)
+    db.execute("UPDATE members SET phone = '13800138000'")
+    return db.execute("SELECT id FROM branches").fetchone()[0]
+
+
+def test_a_live_board_ranks_ties_and_never_shows_a_phone(client, branch):
+    answer = client.get(f"/api/board/2026Q1/{branch}")
+    assert answer.status_code == 200
+    board = answer.json
+    assert board["status"] == "open" and board["branch"] == "第一支部"
+    ranked = [(line["rank"], line["name"], line["quarter_points"]) for line in board["lines"]]
+    assert ranked == [
+        (1, "张秀英", 26),
+        (2, "李建国", 12),
+        (2, "王桂兰", 12),
+        (4, "赵德明", 3),
+        (5, "欧阳春花", 0),
+    ]
+    page = client.get(f"/board/2026Q1/{branch}").text
+    assert "13800138000" not in page and "13800138000" not in answer.text
+    assert "第一支部" in page and "2026" in page
+
+
+def test_masked_names_never_leak_the_full_name(client, branch):
+    for url in (f"/board/2026Q1/{branch}?mask=1", f"/api/board/2026Q1/{branch}?mask=1"):
+        text = client.get(url).get_data(as_text=True)
+        for full, masked in [("张秀英", "张*英"), ("欧阳春花", "欧**花")]:
+            assert masked in text and full not in text
+
+
+def test_the_board_is_for_this_machine_a_bound_screen_or_staff(app, db, branch):
+    elsewhere = app.test_client()
+    elsewhere.environ_base.update(LAN)
+    refused = elsewhere.get(f"/api/board/2026Q1/{branch}")
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "screen_unauthorized"
+    assert elsewhere.get(f"/board/2026Q1/{branch}").status_code == 403
+    _screen, token = add_board(db, name="hall-tv")
+    assert elsewhere.get("/board?board=hall-tv&key=wrong").status_code == 403
+    bound = elsewhere.get(f"/board?board=hall-tv&key={token}")
+    assert bound.status_code == 302 and "key=" not in bound.headers["Location"]
+    assert elsewhere.get(f"/api/board/2026Q1/{branch}").status_code == 200
+    revoke_board(db, name="hall-tv")
+    assert elsewhere.get(f"/api/board/2026Q1/{branch}").status_code == 403
+
+
+def test_a_screen_bound_with_masking_always_masks(app, db, branch):
+    tv = app.test_client()
+    tv.environ_base.update(LAN)
+    _screen, token = add_board(db, name="square-tv")
+    tv.get(f"/board?board=square-tv&key={token}&mask=1")
+    text = tv.get(f"/api/board/2026Q1/{branch}").get_data(as_text=True)
+    assert "张*英" in text and "张秀英" not in text
+
+
+def test_a_posted_board_shows_its_period_and_the_star_of_the_quarter(client, db, branch, clock):
+    clock.set(datetime(2026, 4, 1, 9))
+    begin_review(db, quarter="2026Q1", request_id=rid(), actor="wang")
+    post_quarter(db, quarter="2026Q1", contact="社区办公室 王老师", request_id=rid(), actor="wang")
+    choose_quarter_star(
+        db, quarter="2026Q1", number="QZ001", reason="带头巡河", request_id=rid(), actor="wang"
+    )
+    make_member(db, "QZ009", "新来的", points=40)  # after posting: not on the posted board
+    board = client.get(f"/api/board/2026Q1/{branch}").json
+    assert board["posting"] == {
+        "starts": "2026-04-01", "ends": "2026-04-07", "contact": "社区办公室 王老师"
+    }  # fmt: skip
+    assert [line["name"] for line in board["lines"]][:1] == ["张秀英"]
+    assert board["lines"][0]["star_of_quarter"] and board["lines"][0]["stars"] == 5
+    assert "新来的" not in [line["name"] for line in board["lines"]]
+    page = client.get(f"/board/2026Q1/{branch}?mode=print").text
+    assert re.search(r"2026-04-01.*2026-04-07", page) and "一季度之星" in page
+
+
+def test_bad_requests_are_refused_in_words(client, branch):
+    assert client.get(f"/board/2027Q1/{branch}").status_code == 400
+    assert client.get("/board/2026Q1/999").status_code == 404
+    assert client.get(f"/board/2026Q1/{branch}?mode=cinema").status_code == 400
+    assert client.get("/api/board/2026Q1/999").json["error"]["code"] == "branch_unknown"
