@@ -3,9 +3,14 @@ star thresholds and the star of the quarter (一季度之星)."""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+import io
+import re
+
+from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
@@ -62,6 +67,26 @@ MOVED = {
     "reopen": lazy_gettext("%(quarter)s is back under review; its board is taken down."),
     "lock": lazy_gettext("%(quarter)s is locked."),
 }
+NO_BRANCH = lazy_gettext("No party branch")
+SHEET_HEADER = [
+    lazy_gettext(word)
+    for word in (
+        "Rank",
+        "Number",
+        "Name",
+        "Start",
+        "Earned",
+        "Deducted",
+        "Redeemed",
+        "Given back",
+        "End",
+        "Quarter",
+        "Year",
+        "Since joining",
+        "Stars",
+        "Star of the quarter",
+    )  # fmt: skip
+]
 _NUMBER = lazy_gettext("Up to 20 letters, digits or dashes, e.g. QZ026.")
 
 
@@ -316,3 +341,65 @@ def quarter_star_pick(quarter: str):
         for text in errors:
             flash(text, "error")
     return _render_quarter(quarter, refusal.status)
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\, not taken yet."""
+    title = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:28] or "-"
+    candidate, number = title, 2
+    while candidate in taken:
+        candidate, number = f"{title[:25]} ({number})", number + 1
+    taken.add(candidate)
+    return candidate
+
+
+@blueprint.get("/quarters/<quarter>/board.xlsx")
+def quarter_board_xlsx(quarter: str):
+    """The quarter's settlement for the office's records (台账): one sheet per party branch."""
+    db = get_db()
+    item = get_quarter(db, quarter)
+    picks = quarter_stars(db, item.quarter)
+    header = [str(word) for word in SHEET_HEADER]
+    book = Workbook()
+    book.remove(book.active)
+    taken: set[str] = set()
+    branches: dict[int | None, list] = {}
+    for line in settlement(db, item.quarter):
+        branches.setdefault(line.branch_id, []).append(line)
+    for lines in branches.values():
+        name = " ".join(part for part in (lines[0].community, lines[0].branch) if part)
+        sheet = book.create_sheet(_sheet_title(name or str(NO_BRANCH), taken))
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for line in lines:
+            sheet.append(
+                [
+                    line.rank,
+                    line.number,
+                    line.name,
+                    line.opening,
+                    line.earned,
+                    line.deducted,
+                    line.redeemed,
+                    line.reversed,
+                    line.closing,
+                    line.quarter_points,
+                    line.year_points,
+                    line.cumulative,
+                    line.stars,
+                    picks.get(line.number, ""),
+                ]  # fmt: skip
+            )
+        sheet.freeze_panes = "A2"
+    if not branches:
+        book.create_sheet(item.quarter)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return send_file(
+        buffer,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"board-{item.quarter}.xlsx",
+    )

@@ -99,3 +99,28 @@ def test_a_future_quarter_is_not_a_page(admin_client, members):
 
 def test_organisers_do_not_see_the_quarters(organiser_client, members):
     assert organiser_client.get("/admin/quarters").status_code == 403
+
+
+def test_the_board_exports_one_sheet_per_branch(admin_client, db, members, clock):
+    import io
+
+    from openpyxl import load_workbook
+
+    from points.members import add_member
+
+    clock.set(datetime(2026, 3, 3, 9))  # a member of Q1 in another branch
+    add_member(
+        db, number="QZ010", name="孙丽娟", branch="第二支部", community="银枫社区",
+        request_id="q-member-010",
+    )  # fmt: skip
+    clock.set(datetime(2026, 4, 1, 9, 5))
+    answer = admin_client.get("/admin/quarters/2026Q1/board.xlsx")
+    assert answer.status_code == 200
+    book = load_workbook(io.BytesIO(answer.data))
+    assert book.sheetnames == ["银枫社区 第一支部", "银枫社区 第二支部"]
+    first = [[cell.value for cell in row] for row in book["银枫社区 第一支部"].iter_rows()]
+    assert first[0][:3] == ["排名", "编号", "姓名"]
+    assert first[1][:3] == [1, "QZ001", "张三"] and first[1][9] == 26
+    assert [row[2] for row in book["银枫社区 第二支部"].iter_rows(min_row=2, values_only=True)] == [
+        "孙丽娟"
+    ]
