@@ -11,6 +11,7 @@ from flask_babel import get_locale
 
 from cards.credentials import scan as scan_card
 from cards.nfc import ReaderStatus, normalise_uid
+from points.board import member_standing
 from points.clock import now
 from points.errors import CornerError
 from points.goods import catalog as corner_catalog
@@ -139,6 +140,13 @@ def _record_entry(line: RecentLine) -> dict:
         "goods": line.goods,
         "activity": activity,
     }
+
+
+@blueprint.post("/kiosk/standing")
+def standing():
+    """The member's current quarter: points, stars and rank in the branch (for the screen)."""
+    mine = member_standing(get_db(), session=_json_body().get("session"))
+    return jsonify(asdict(mine))
 
 
 @blueprint.post("/kiosk/logout")

@@ -31,6 +31,11 @@ def kiosk_strings() -> dict[str, str]:
         "reader_missing": gettext("Card reader disconnected — please use your QR card"),
         # the member's points record; %(total)s is the number of pages
         "record_opening": gettext("Opening your points record…"),
+        # the member's current quarter beside their number
+        "standing": gettext("This quarter %(points)s points, no. %(rank)s in the branch"),
+        "standing_points": gettext("This quarter %(points)s points"),
+        "stars_words": gettext("%(n)s stars"),
+        "star_of_quarter": gettext("Star of the quarter"),
         "record_kind_award": gettext("Points awarded"),
         "record_kind_deduction": gettext("Points deducted"),
         "record_kind_redemption": gettext("Goods redeemed"),

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from points.clock import quarter_of
 from points.db import Store
 from points.errors import CornerError
-from points.periods import check_quarter
+from points.periods import check_quarter, previous_quarter
 from points.quarters import get_quarter
+from points.sessions import live_session
 from points.settlement import settlement
 from points.stars import quarter_stars, star_thresholds
 
@@ -101,3 +103,30 @@ def board_version(db: Store, quarter: object) -> str:
         [quarter, quarter],
     ).fetchone()
     return "-".join(str(value) for value in row)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's place in the current quarter, as the kiosk says it."""
+
+    quarter: str
+    points: int
+    stars: int
+    rank: int
+    star_of_quarter: str | None  # the quarter they were named its star (this or the last one)
+
+
+def member_standing(db: Store, *, session: object) -> Standing:
+    """The current quarter's points, stars and rank in the branch of a live session's member."""
+    live = live_session(db, session)
+    quarter = quarter_of()
+    branch = db.execute("SELECT branch_id FROM members WHERE id = ?", [live.member_id]).fetchone()
+    lines = settlement(db, quarter, branch_id=branch[0]) if branch[0] is not None else []
+    mine = next((line for line in lines if line.member_id == live.member_id), None)
+    star = db.execute(
+        "SELECT max(quarter) FROM quarter_stars WHERE member_id = ? AND quarter >= ?",
+        [live.member_id, previous_quarter(quarter)],
+    ).fetchone()[0]
+    if mine is None:
+        return Standing(quarter, 0, 0, 0, star)
+    return Standing(quarter, mine.quarter_points, mine.stars, mine.rank, star)

@@ -104,3 +104,21 @@ def test_bad_requests_are_refused_in_words(client, branch):
     assert client.get("/board/2026Q1/999").status_code == 404
     assert client.get(f"/board/2026Q1/{branch}?mode=cinema").status_code == 400
     assert client.get("/api/board/2026Q1/999").json["error"]["code"] == "branch_unknown"
+
+
+def test_the_kiosk_tells_a_member_their_quarter(client, instance, db, branch, clock):
+    from cards.credentials import scan
+    from points.stars import set_star_thresholds
+    from tests.helpers import card_token
+
+    set_star_thresholds(
+        db, quarter="2026Q1", thresholds=[5, 10, 15, 20, 25], request_id=rid(), actor="wang"
+    )
+    session = scan(db, instance.secret(), card_token(instance, db, "QZ003"), corner_id=1)
+    mine = client.post("/api/kiosk/standing", json={"session": session.token}).json
+    assert mine == {
+        "quarter": "2026Q1", "points": 12, "stars": 2, "rank": 2, "star_of_quarter": None
+    }  # fmt: skip
+    clock.advance(3600)  # the session is long over
+    late = client.post("/api/kiosk/standing", json={"session": session.token})
+    assert late.status_code == 401 and late.json["error"]["code"] == "session_expired"

@@ -83,6 +83,7 @@
       $("switch").hidden = true;
       renderMember();
       show("member");
+      showStanding(session.session);
       // for bench/tap.py: when the balance was on screen (the frame after the one that drew it)
       requestAnimationFrame(() => requestAnimationFrame(() => {
         window.kioskPainted = { at: performance.timeOrigin + performance.now(),
@@ -157,6 +158,26 @@
     return null;
   }
   function canAddOne(item) { return refusal(item) === null; }
+
+  // the member's quarter, in words, beside their number: asked for after the screen is up,
+  // so the goods never wait for it; a refusal here changes nothing on the screen
+  async function showStanding(session) {
+    try {
+      const mine = await api("POST", "/api/kiosk/standing", { session: session });
+      if (state.session !== session) return;
+      const stars = "★".repeat(mine.stars) + "☆".repeat(5 - mine.stars);
+      let words = fillAll(mine.rank ? T.standing : T.standing_points,
+        { points: mine.points, rank: mine.rank });
+      if (mine.stars) words += " " + stars;
+      if (mine.star_of_quarter) words += " · " + T.star_of_quarter;
+      const line = $("member-quarter");
+      line.textContent = words;
+      line.setAttribute("aria-label", words.replace(stars, fill(T.stars_words, mine.stars)));
+      line.hidden = false;
+    } catch (_error) {
+      // the quarter line is a courtesy: the member can still choose goods without it
+    }
+  }
 
   function renderMember() {
     $("member-name").textContent = state.member.name;
@@ -465,6 +486,8 @@
     state.requestId = null;
     $("member-name").textContent = "";
     $("member-number").textContent = "";
+    $("member-quarter").textContent = "";
+    $("member-quarter").hidden = true;
     $("balance").textContent = "";
     // nothing of this member stays in the page for the next person to see
     for (const id of ["goods", "cart-lines", "confirm-lines", "receipt-lines", "record-lines"]) {

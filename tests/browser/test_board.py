@@ -107,3 +107,16 @@ def test_axe_finds_no_violations_on_the_board(browser, serve, sixty):
         results = Axe().run(page, options=AXE_OPTIONS)
         assert not results.violations_count, results.generate_report()
         page.context.close()
+
+
+def test_the_member_screen_says_the_quarter_in_words(open_kiosk, serve, instance, db, sixty):
+    from tests.helpers import card_token
+
+    kiosk = open_kiosk(serve())
+    kiosk.scan(card_token(instance, db, "QZ005"))  # 28 points: rank 5 (two 30s, two 29s)
+    kiosk.wait_screen("member")
+    line = kiosk.page.locator("#member-quarter")
+    line.wait_for(state="visible")
+    assert line.inner_text().startswith("本季度 28 积分，支部第 5 名 ★★★★★")
+    size = line.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 24
