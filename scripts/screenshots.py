@@ -2,11 +2,14 @@
 
 Starts a real `corner serve` on a fresh demo instance, walks one member through an exchange and
 their points record in Debian's Chromium at 1280 x 800, then the demo organiser through check-in
-on the kiosk and on a phone-sized screen, and writes docs/screenshots/kiosk-*.png and checkin-*.png.
+on the kiosk and on a phone-sized screen, then an admin through the last quarter's page and its
+public board on a TV and on A4, and writes docs/screenshots/kiosk-*.png, checkin-*.png,
+quarter-admin.png and board-*.png.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -17,7 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from corner.demo import DEMO_PIN, fill_demo  # noqa: E402
+from points.clock import quarter_of  # noqa: E402
 from points.db import connect  # noqa: E402
+from points.periods import previous_quarter  # noqa: E402
+from points.staff import add_staff  # noqa: E402
 from tests.conftest import Server  # noqa: E402
 from tests.helpers import card_token  # noqa: E402
 from web.instance import init_instance  # noqa: E402
@@ -61,6 +67,7 @@ def main() -> None:
                 check_in(page, db, instance, server.url)
                 phone = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True)
                 check_in(phone, db, instance, server.url, suffix="-phone")
+                quarter_pages(browser, db, server.url)
                 browser.close()
         finally:
             server.stop()
@@ -87,6 +94,31 @@ def check_in(page, db, instance, url: str, suffix: str = "") -> None:
         if turn == 1 and not suffix:
             page.screenshot(path=OUT / "checkin-accepted.png")
     page.screenshot(path=OUT / f"checkin-duplicate{suffix}.png", full_page=bool(suffix))
+
+
+def quarter_pages(browser, db, url: str) -> None:
+    """The last quarter's admin page (posted, an objection open), its board on a TV and on A4."""
+    last = previous_quarter(quarter_of())
+    add_staff(db, username="wang", password="demo password 1", role="admin", actor="demo")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(url + "/admin/login")
+    page.fill("#username", "wang")
+    page.fill("#password", "demo password 1")
+    page.click("button[type=submit]")
+    page.goto(f"{url}/admin/quarters/{last}")
+    page.screenshot(path=OUT / "quarter-admin.png", full_page=True)
+    tv = browser.new_page(viewport={"width": 1920, "height": 1080})
+    tv.goto(f"{url}/board/{last}/1?mode=tv")
+    tv.screenshot(path=OUT / "board-tv.png")
+    tv.goto(f"{url}/board/{last}/1?mode=print")
+    with tempfile.TemporaryDirectory() as folder:
+        pdf = Path(folder) / "board.pdf"
+        pdf.write_bytes(tv.pdf(prefer_css_page_size=True))
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", pdf,
+             OUT / "board-print"],
+            check=True,
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

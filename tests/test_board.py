@@ -122,3 +122,28 @@ def test_the_kiosk_tells_a_member_their_quarter(client, instance, db, branch, cl
     clock.advance(3600)  # the session is long over
     late = client.post("/api/kiosk/standing", json={"session": session.token})
     assert late.status_code == 401 and late.json["error"]["code"] == "session_expired"
+
+
+def test_the_cli_adds_screens_and_prints_a_board(instance, db, branch, tmp_path):
+    from click.testing import CliRunner
+
+    from corner.cli import cli
+
+    def corner(*args: str):
+        return CliRunner().invoke(cli, ["--instance", str(instance.path), *args])
+
+    added = corner("boards", "add", "hall-tv", "--server", "http://10.0.0.5:8000", "--mask")
+    assert added.exit_code == 0
+    link = added.output.splitlines()[-1]
+    assert re.fullmatch(r"http://10\.0\.0\.5:8000/board\?board=hall-tv&key=[\w-]+&mask=1", link)
+    assert corner("boards", "list").output == "hall-tv\tactive\n"
+    assert corner("boards", "revoke", "hall-tv").exit_code == 0
+    assert corner("boards", "list").output == "hall-tv\trevoked\n"
+    printed = corner(
+        "boards", "print", "2026Q1", "--branch", str(branch), "-o", str(tmp_path / "b.html")
+    )
+    assert printed.exit_code == 0, printed.output
+    html = (tmp_path / "b.html").read_text(encoding="utf-8")
+    assert "<style>" in html and "@page" in html and "张秀英" in html and "board.js" not in html
+    refused = corner("boards", "print", "2026Q1", "--branch", "999", "-o", str(tmp_path / "x.html"))
+    assert refused.exit_code != 0 and not (tmp_path / "x.html").exists()

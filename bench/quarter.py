@@ -1,0 +1,172 @@
+"""Settle, post and show the board of a quarter at a district's scale.
+
+    .venv/bin/python bench/quarter.py [--members 100000] [--branches 200] [--rows 2000000]
+
+Builds a fresh instance in a temporary folder: members in branches of one community, and the
+rows spread over the last 20 quarters (awards of 3-5 points, some deductions), written straight
+into the tables in one transaction with the cached balances right (``corner check`` agrees).
+Then it times, on that file: settling the current quarter (every member, from the ledger), the
+review's listing of one branch, posting the last quarter (the settlement stored), one branch's
+board live and as posted, the board page and its JSON through the app, the version a screen
+asks every second, and the kiosk's quarter line for one member. Prints each figure; asserts
+nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from corner.app import create_app  # noqa: E402
+from points.board import board_version, member_standing, public_board  # noqa: E402
+from points.check import check  # noqa: E402
+from points.clock import quarter_of, set_clock  # noqa: E402
+from points.db import connect, transaction  # noqa: E402
+from points.periods import previous_quarter  # noqa: E402
+from points.quarters import begin_review, post_quarter  # noqa: E402
+from points.review import review_quarter  # noqa: E402
+from points.sessions import open_session  # noqa: E402
+from points.settlement import compute_settlement, settlement  # noqa: E402
+from web.instance import init_instance  # noqa: E402
+
+
+def quarters_back(count: int) -> list[str]:
+    names = [quarter_of()]
+    while len(names) < count:
+        names.append(previous_quarter(names[-1]))
+    return list(reversed(names))
+
+
+def fill(db, members: int, branches: int, rows: int) -> None:
+    rng = random.Random(7)
+    quarters = quarters_back(20)
+    with transaction(db):
+        db.execute("INSERT INTO communities (name) VALUES ('秦灶社区')")
+        db.executemany(
+            "INSERT INTO branches (community_id, name) VALUES (1, ?)",
+            [(f"第{number}支部",) for number in range(1, branches + 1)],
+        )
+        db.executemany(
+            "INSERT INTO members (number, name, branch_id, joined) VALUES (?, ?, ?, ?)",
+            [
+                (f"M{number:06d}", f"党员{number}", number % branches + 1, "2020-01-01T00:00")
+                for number in range(1, members + 1)
+            ],
+        )
+        db.executemany(
+            "INSERT INTO cards (member_id, kind, status, issued)"
+            " VALUES (?, 'qr', 'active', '2020-01-01T00:00')",
+            [(number,) for number in range(1, 11)],
+        )
+        balances = [0] * (members + 1)
+        batch = []
+        for row in range(rows):
+            member = rng.randrange(1, members + 1)
+            quarter = quarters[row * len(quarters) // rows]
+            if rng.random() < 0.08 and balances[member] >= 2:
+                delta, kind = -2, "deduction"
+            else:
+                delta, kind = rng.choice((3, 4, 5)), "award"
+            balances[member] += delta
+            created = f"{quarter[:4]}-{3 * int(quarter[5]) - 1:02d}-15T10:00:00.000+08:00"
+            batch.append((member, delta, kind, "理论学习", "bench", quarter, f"b-{row}", created))
+            if len(batch) == 50_000:
+                _insert(db, batch)
+                batch = []
+        _insert(db, batch)
+        db.executemany(
+            "UPDATE members SET balance = ? WHERE id = ?",
+            [(balances[member], member) for member in range(1, members + 1)],
+        )
+
+
+def _insert(db, batch) -> None:
+    db.executemany(
+        "INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter, request_id,"
+        " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        batch,
+    )
+
+
+def timed(label: str, function, runs: int = 5):
+    times, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = function()
+        times.append((time.perf_counter() - started) * 1000)
+    print(
+        f"  {label:<46} median {statistics.median(times):9.1f} ms"
+        f"   min {min(times):9.1f}   max {max(times):9.1f}   ({runs} runs)"
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--branches", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--keep", action="store_true")
+    options = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-quarter-"))
+    try:
+        instance, _created = init_instance(folder / "instance")
+        db = connect(instance.database)
+        started = time.perf_counter()
+        fill(db, options.members, options.branches, options.rows)
+        size = instance.database.stat().st_size / 1e6
+        print(
+            f"{options.members} members in {options.branches} branches, {options.rows} rows over"
+            f" 20 quarters: filled in {time.perf_counter() - started:.0f} s, {size:.0f} MB"
+        )
+        current, last = quarter_of(), previous_quarter(quarter_of())
+        print("core")
+        lines = timed(
+            f"settle {current} (every member, live)", lambda: compute_settlement(db, current), 3
+        )
+        timed("review listing of one branch", lambda: review_quarter(db, current, branch_id=7))
+
+        def post() -> None:
+            begin_review(db, quarter=last, request_id="bench-review", actor="bench")
+            post_quarter(db, quarter=last, request_id="bench-post", actor="bench")
+
+        timed(f"review and post {last} (settlement stored)", post, 1)
+        timed("one branch's board, live", lambda: public_board(db, current, branch_id=7))
+        timed("one branch's board, as posted", lambda: public_board(db, last, branch_id=7))
+        timed("the board's version", lambda: board_version(db, current), 20)
+        token = open_session(db, card_id=1, corner_id=1).token
+        timed("a member's quarter line (kiosk)", lambda: member_standing(db, session=token), 20)
+        print("through the app (Flask test client, one request each)")
+        app = create_app(instance, {"TESTING": True})
+        client = app.test_client()
+        for url in (
+            f"/board/{current}/7",
+            f"/board/{current}/7?mode=tv",
+            f"/api/board/{current}/7",
+            f"/api/board/{last}/7",
+            f"/api/board/{current}/version",
+        ):
+            answer = timed(f"GET {url}", lambda url=url: client.get(url), 5)
+            assert answer.status_code == 200, (url, answer.status_code)
+        print(
+            f"members settled: {len(lines)}; branch 7: {len(settlement(db, current, branch_id=7))}"
+        )
+        timed("corner check (with the locked-quarter check)", lambda: check(db), 1)
+    finally:
+        set_clock(None)
+        if options.keep:
+            print(f"kept: {folder}")
+        else:
+            shutil.rmtree(folder)
+
+
+if __name__ == "__main__":
+    main()
