@@ -39,7 +39,7 @@ class Chart:
     left: int
 
 
-def _nice_top(value: int) -> int:
+def nice_top(value: int) -> int:
     """The smallest 1, 2 or 5 × 10ⁿ at or above ``value`` (a round top for the axis)."""
     step = 1
     while True:
@@ -51,7 +51,7 @@ def _nice_top(value: int) -> int:
 
 def month_chart(months: tuple[tuple[str, int, int], ...]) -> Chart:
     """Bars of points awarded beside points redeemed per month, laid out for an inline SVG."""
-    top = _nice_top(max([1, *(max(awarded, redeemed) for _m, awarded, redeemed in months)]))
+    top = nice_top(max([1, *(max(awarded, redeemed) for _m, awarded, redeemed in months)]))
     plot_height = CHART_HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
     base = CHART_HEIGHT - MARGIN_BOTTOM
     slot = (CHART_WIDTH - MARGIN_LEFT) / max(1, len(months))

@@ -124,3 +124,12 @@ def test_the_board_exports_one_sheet_per_branch(admin_client, db, members, clock
     assert [row[2] for row in book["银枫社区 第二支部"].iter_rows(min_row=2, values_only=True)] == [
         "孙丽娟"
     ]
+
+
+def test_the_quarter_page_charts_members_at_each_star_level(admin_client, members):
+    page = admin_client.get("/admin/quarters/2026Q1").text
+    counts = re.findall(r'class="awarded" data-stars="(\d)" data-count="(\d+)"', page)
+    # QZ001 26 points: 5 stars; QZ002 12: 2 stars; QZ003 none: 0 stars
+    assert [(int(stars), int(count)) for stars, count in counts] == [
+        (0, 1), (1, 0), (2, 1), (3, 0), (4, 0), (5, 1)
+    ]  # fmt: skip
