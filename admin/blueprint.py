@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, g, request, url_for
 from flask_babel import get_locale
 
+from points.clock import quarter_of
 from web.auth import staff_gate
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -28,4 +29,9 @@ def template_values() -> dict:
         values = {**request.args.to_dict(), **(request.view_args or {}), "lang": code}
         return url_for(request.endpoint, **values)
 
-    return {"staff": g.get("staff"), "language": language, "language_url": language_url}
+    return {
+        "staff": g.get("staff"),
+        "language": language,
+        "language_url": language_url,
+        "current_quarter": quarter_of(),
+    }

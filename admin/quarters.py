@@ -45,6 +45,7 @@ from points.stars import (
     star_thresholds,
 )
 from points.validate import MAX_REASON
+from web.auth import organiser_allowed
 from web.db import get_db
 from web.errors import Refusal, shown_on
 
@@ -249,6 +250,21 @@ def _render_quarter(quarter: str, status: int = 200, **forms):
         resolve_form=ResolveForm(formdata=None),
         pick_form=StarPickForm(formdata=None),
     ), status
+
+
+@blueprint.get("/quarters/<quarter>/my-activities")
+@organiser_allowed
+def quarter_my_review(quarter: str):
+    """An organiser checks the awards and deductions of their own activities in a quarter."""
+    db = get_db()
+    item = get_quarter(db, quarter)
+    return render_template(
+        "admin/quarters/mine.html",
+        item=item,
+        labels=STATUS_LABELS,
+        review=review_quarter(db, item.quarter, organiser=g.staff.username),
+        quarters=list_quarters(db)[:8],
+    )
 
 
 @blueprint.get("/quarters/<quarter>")

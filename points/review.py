@@ -36,18 +36,22 @@ class Review:
     idle: list[tuple[str, str]]  # (number, name) of active members with no award or deduction
 
 
-def review_quarter(db: Store, quarter: str, *, branch_id: int | None = None) -> Review:
-    """Everything the review needs, for one branch or for all."""
+def review_quarter(
+    db: Store, quarter: str, *, branch_id: int | None = None, organiser: str | None = None
+) -> Review:
+    """Everything the review needs, for one branch or for all; with ``organiser``, only the
+    awards and deductions of the activities that organiser created (their own to check)."""
     quarter = check_quarter(quarter)
     first, last = quarter_bounds(quarter)
     where = "AND m.branch_id = :branch" if branch_id is not None else ""
-    params = {"q": quarter, "branch": branch_id}
+    own = "AND a.created_by = :organiser" if organiser is not None else ""
+    params = {"q": quarter, "branch": branch_id, "organiser": organiser}
     rows = db.execute(
         "SELECT e.id, e.created, m.number, m.name, m.branch_id, e.kind, e.delta, e.reason,"
         " a.title, c.name, e.actor FROM points_entries e JOIN members m ON m.id = e.member_id"
         " LEFT JOIN activities a ON a.id = e.activity_id"
         " LEFT JOIN activity_categories c ON c.id = a.category_id"
-        f" WHERE e.quarter = :q AND e.kind IN ('award', 'deduction', 'reversal') {where}"
+        f" WHERE e.quarter = :q AND e.kind IN ('award', 'deduction', 'reversal') {where} {own}"
         " ORDER BY e.id",
         params,
     ).fetchall()
@@ -55,7 +59,7 @@ def review_quarter(db: Store, quarter: str, *, branch_id: int | None = None) -> 
     pending = db.execute(
         "SELECT count(*) FROM checkins k JOIN activities a ON a.id = k.activity_id"
         " JOIN members m ON m.id = k.member_id"
-        f" WHERE k.status = 'pending' AND a.starts BETWEEN :first AND :last {where}",
+        f" WHERE k.status = 'pending' AND a.starts BETWEEN :first AND :last {where} {own}",
         {**params, "first": first.isoformat(), "last": last.isoformat() + "T99"},
     ).fetchone()[0]
     seen: dict[tuple[str, str, str], int] = {}
@@ -64,6 +68,8 @@ def review_quarter(db: Store, quarter: str, *, branch_id: int | None = None) -> 
             key = (line.member_number, line.created[:10], line.category)
             seen[key] = seen.get(key, 0) + 1
     twice = sorted(key for key, count in seen.items() if count > 1)
+    if organiser is not None:  # who had no points at all is the admin's question
+        return Review(quarter, lines, pending, twice, [])
     idle = db.execute(
         "SELECT m.number, m.name FROM members m WHERE m.status = 'active'"
         " AND m.joined <= :end"

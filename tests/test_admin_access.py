@@ -30,6 +30,7 @@ SAMPLES = {
 }
 PUBLIC = {"admin.login"}
 ORGANISER_ALLOWED = {
+    "admin.quarter_my_review",
     "admin.home",
     "admin.logout",
     "admin.activities",

@@ -133,3 +133,29 @@ def test_the_quarter_page_charts_members_at_each_star_level(admin_client, member
     assert [(int(stars), int(count)) for stars, count in counts] == [
         (0, 1), (1, 0), (2, 1), (3, 0), (4, 0), (5, 1)
     ]  # fmt: skip
+
+
+def test_an_organiser_checks_the_awards_of_their_own_activities(organiser_client, db, clock):
+    from points.activities import create_activity, open_activity
+    from points.checkins import check_in
+    from tests.helpers import category_id, rid
+
+    clock.set(datetime(2026, 5, 6, 9))
+    make_member(db, "QZ001", "张三")
+    make_member(db, "QZ002", "李四")
+    for organiser, title, number in (("li", "五月巡河", "QZ001"), ("zhao", "五月清扫", "QZ002")):
+        activity = create_activity(
+            db, title=title, category_id=category_id(db, "河道巡查"), starts="2026-05-06T09:00",
+            place="秦灶河", request_id=rid(), actor=organiser,
+        )  # fmt: skip
+        open_activity(db, activity_id=activity.id, request_id=rid(), actor=organiser)
+        check_in(
+            db, activity_id=activity.id, member_number=number, method="manual",
+            operator=organiser, request_id=rid(),
+        )  # fmt: skip
+    login(organiser_client, "li")  # the clock moved: log in again
+    page = organiser_client.get("/admin/quarters/2026Q2/my-activities")
+    assert page.status_code == 200
+    assert "五月巡河" in page.text and "张三 (QZ001)" in page.text
+    assert "五月清扫" not in page.text and "李四" not in page.text
+    assert organiser_client.get("/admin/quarters/2026Q2").status_code == 403
