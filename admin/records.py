@@ -8,7 +8,7 @@ from datetime import date
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, StringField
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from admin.blueprint import blueprint
@@ -17,6 +17,7 @@ from admin.members import member_or_404
 from points.clock import now
 from points.ledger import MAX_POINTS_PER_ENTRY, award_points, deduct_points
 from points.members import get_member
+from points.quarters import list_quarters
 from points.records import PointsRecord, RecordLine, points_record
 from points.validate import MAX_REASON
 from web.db import get_db
@@ -54,10 +55,16 @@ class PointsForm(FlaskForm):
         filters=[strip],
     )
 
+    corrects = SelectField(
+        lazy_gettext("A late correction of a locked quarter"), default="", validate_choice=True
+    )
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # set here, not in the field: wtforms warns about tuples given to the field itself
         self.kind.choices = [("award", gettext("Award")), ("deduction", gettext("Deduct"))]
+        locked = [item.quarter for item in list_quarters(get_db()) if item.status == "locked"]
+        self.corrects.choices = [("", gettext("No")), *((name, name) for name in locked)]
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ def member_points(number: str):
                 number=member.number,
                 points=form.points.data,
                 reason=form.reason.data,
+                corrects=form.corrects.data or None,
                 request_id=form.request_id.data,
                 actor=g.staff.username,
             )

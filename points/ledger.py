@@ -13,7 +13,7 @@ from points.db import Store
 from points.errors import CornerError
 from points.members import normalise_number
 from points.periods import check_quarter
-from points.quarters import writable_quarter
+from points.quarters import corrected_quarter, writable_quarter
 from points.requests import once
 from points.validate import MAX_REASON, positive_int, trimmed_text
 
@@ -40,6 +40,7 @@ def add_points_entry(
     redemption_id: int | None = None,
     activity_id: int | None = None,
     quarter: str | None = None,
+    corrects: str | None = None,
 ) -> tuple[int, int]:
     """Append a ledger row and move the cached balance with it; inside a write only.
 
@@ -49,6 +50,8 @@ def add_points_entry(
     ``insufficient_points`` is raised. Returns (entry id, new balance).
     """
     quarter = writable_quarter(db, quarter)
+    if corrects is not None:
+        corrected_quarter(db, corrects, into=quarter)
     updated = db.execute(
         "UPDATE members SET balance = balance + ? WHERE id = ? AND balance + ? >= 0"
         " RETURNING balance",
@@ -59,7 +62,8 @@ def add_points_entry(
         raise CornerError("insufficient_points", balance=balance, needed=-delta)
     entry_id = db.execute(
         "INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter,"
-        " redemption_id, activity_id, request_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " redemption_id, activity_id, request_id, created, corrects)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             member_id,
             delta,
@@ -71,6 +75,7 @@ def add_points_entry(
             activity_id,
             request_id,
             timestamp(),
+            corrects,
         ],
     ).lastrowid
     return entry_id, updated[0][0]
@@ -87,6 +92,7 @@ def _change_points(
     actor: str,
     activity_id: int | None = None,
     quarter: str | None = None,
+    corrects: str | None = None,
 ) -> PointsChange:
     number = normalise_number(number)
     points = positive_int(points, "points", limit=MAX_POINTS_PER_ENTRY)
@@ -95,6 +101,8 @@ def _change_points(
     reason = trimmed_text(reason, "reason", max_length=MAX_REASON)
     if quarter is not None:
         quarter = check_quarter(quarter)
+    if corrects is not None:
+        corrects = check_quarter(corrects)
     delta = points if kind == "award" else -points
 
     def action(request_id: str) -> dict:
@@ -116,6 +124,7 @@ def _change_points(
             request_id=request_id,
             activity_id=activity_id,
             quarter=quarter,
+            corrects=corrects,
         )
         return {"member_number": number, "delta": delta, "balance": balance, "entry_id": entry_id}
 
@@ -124,6 +133,8 @@ def _change_points(
         params["activity"] = activity_id
     if quarter is not None:
         params["quarter"] = quarter
+    if corrects is not None:
+        params["corrects"] = corrects
     return PointsChange(
         **once(
             db,
@@ -147,10 +158,12 @@ def award_points(
     actor: str,
     activity_id: int | None = None,
     quarter: str | None = None,
+    corrects: str | None = None,
 ) -> PointsChange:
     """Award points to a member for a reason (an activity, a correction).
 
     ``quarter``: the (not locked) quarter it counts in; default the current one.
+    ``corrects``: the locked quarter this late correction is for (it counts in ``quarter``).
     """
     return _change_points(
         db,
@@ -162,6 +175,7 @@ def award_points(
         actor=actor,
         activity_id=activity_id,
         quarter=quarter,
+        corrects=corrects,
     )
 
 
@@ -175,10 +189,12 @@ def deduct_points(
     actor: str,
     activity_id: int | None = None,
     quarter: str | None = None,
+    corrects: str | None = None,
 ) -> PointsChange:
     """Deduct points with a reason (反向鞭策); never below zero.
 
     ``quarter``: the (not locked) quarter it counts in; default the current one.
+    ``corrects``: the locked quarter this late correction is for (it counts in ``quarter``).
     """
     return _change_points(
         db,
@@ -190,6 +206,7 @@ def deduct_points(
         actor=actor,
         activity_id=activity_id,
         quarter=quarter,
+        corrects=corrects,
     )
 
 

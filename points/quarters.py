@@ -76,6 +76,20 @@ def writable_quarter(db: Store, quarter: str | None) -> str:
     return quarter
 
 
+def corrected_quarter(db: Store, corrects: str, *, into: str) -> str:
+    """A late correction names a locked quarter before the one it goes into; inside a write.
+
+    A quarter that is not locked yet takes its correction itself (``quarter=``).
+    """
+    corrects = check_quarter(corrects)
+    if corrects >= into:
+        raise CornerError("invalid_request", field="corrects")
+    row = db.execute("SELECT status FROM quarters WHERE quarter = ?", [corrects]).fetchone()
+    if row is None or row[0] != "locked":
+        raise CornerError("quarter_state", quarter=corrects, status=row[0] if row else "open")
+    return corrects
+
+
 def _status(db: Store, quarter: str) -> str:
     row = db.execute("SELECT status FROM quarters WHERE quarter = ?", [quarter]).fetchone()
     return "open" if row is None else row[0]

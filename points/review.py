@@ -25,6 +25,7 @@ class ReviewLine:
     activity_title: str | None
     category: str | None
     actor: str
+    corrects: str | None  # a late correction: the locked quarter it is for
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def review_quarter(
     params = {"q": quarter, "branch": branch_id, "organiser": organiser}
     rows = db.execute(
         "SELECT e.id, e.created, m.number, m.name, m.branch_id, e.kind, e.delta, e.reason,"
-        " a.title, c.name, e.actor FROM points_entries e JOIN members m ON m.id = e.member_id"
+        " a.title, c.name, e.actor, e.corrects"
+        " FROM points_entries e JOIN members m ON m.id = e.member_id"
         " LEFT JOIN activities a ON a.id = e.activity_id"
         " LEFT JOIN activity_categories c ON c.id = a.category_id"
         f" WHERE e.quarter = :q AND e.kind IN ('award', 'deduction', 'reversal') {where} {own}"

@@ -159,3 +159,26 @@ def test_an_organiser_checks_the_awards_of_their_own_activities(organiser_client
     assert "五月巡河" in page.text and "张三 (QZ001)" in page.text
     assert "五月清扫" not in page.text and "李四" not in page.text
     assert organiser_client.get("/admin/quarters/2026Q2").status_code == 403
+
+
+def test_an_admin_corrects_a_locked_quarter_from_the_members_record(
+    admin_client, db, members, clock
+):
+    from points.quarters import begin_review, lock_quarter, post_quarter
+    from tests.helpers import rid
+
+    begin_review(db, quarter="2026Q1", request_id=rid(), actor="wang")
+    post_quarter(db, quarter="2026Q1", request_id=rid(), actor="wang")
+    clock.set(datetime(2026, 4, 20, 9))
+    lock_quarter(db, quarter="2026Q1", request_id=rid(), actor="wang")
+    login(admin_client)
+    form = admin_client.get("/admin/members/QZ002/record").text
+    assert '<option value="2026Q1">2026Q1</option>' in form
+    done = admin_client.post(
+        "/admin/members/QZ002/points",
+        data={"request_id": "late-0000001", "kind": "award", "points": "3",
+              "reason": "补记三月巡河", "corrects": "2026Q1"},
+    )  # fmt: skip
+    assert done.status_code == 302 and balance(db, "QZ002") == 15
+    review = admin_client.get("/admin/quarters/2026Q2").text
+    assert "更正 2026Q1" in review

@@ -30,11 +30,12 @@ def refused(code: str, call, *args, **kwargs) -> CornerError:
 
 
 def award(db, number: str, points: int, **kwargs):
+    reason = kwargs.pop("reason", "理论学习")
     return award_points(
         db,
         number=number,
         points=points,
-        reason="理论学习",
+        reason=reason,
         request_id=rid(),
         actor="wang",
         **kwargs,
@@ -327,3 +328,23 @@ def test_the_cli_reviews_posts_settles_and_locks(instance, db, clock):
     refused_lock = corner("quarters", "lock", "2026Q1")
     assert refused_lock.exit_code != 0
     assert corner("quarters", "list").output.splitlines()[1].startswith("2026Q1\t已公示")
+
+
+def test_a_late_correction_names_the_locked_quarter_and_counts_in_the_open_one(db, clock):
+    from points.review import review_quarter
+
+    clock.set(datetime(2026, 2, 2, 9))
+    make_member(db, "QZ001", "张三", points=8)
+    clock.set(datetime(2026, 4, 1, 9))
+    review(db, "2026Q1")
+    post(db, "2026Q1")
+    clock.set(datetime(2026, 4, 20, 9))
+    refused("quarter_state", award, db, "QZ001", 4, corrects="2026Q1")  # not locked yet
+    lock(db, "2026Q1")
+    refused("invalid_request", award, db, "QZ001", 4, corrects="2026Q2")  # not an earlier one
+    late = award(db, "QZ001", 4, reason="补记三月巡河", corrects="2026Q1")
+    assert late.balance == 12
+    line = review_quarter(db, "2026Q2").lines[-1]
+    assert (line.corrects, line.delta) == ("2026Q1", 4)
+    assert settlement(db, "2026Q1")[0].closing == 8  # the locked quarter did not move
+    assert check(db) == []

@@ -175,15 +175,22 @@ def _points_command(kind: str):
     @click.argument("number")
     @click.argument("points", type=int)
     @click.option("--reason", required=True, help="Why (an activity, a correction).")
+    @click.option(
+        "--corrects",
+        default=None,
+        metavar="QUARTER",
+        help="A late correction of this locked quarter (it counts in the current one).",
+    )
     @request_id_option
     @click.pass_obj
-    def command(obj, number, points, reason, request_id) -> None:
+    def command(obj, number, points, reason, corrects, request_id) -> None:
 
         change = (award_points if kind == "award" else deduct_points)(
             obj.db(),
             number=number,
             points=points,
             reason=reason,
+            corrects=corrects,
             request_id=_request_id(request_id),
             actor=actor(),
         )

@@ -51,6 +51,10 @@ CREATE TRIGGER settlements_frozen_insert BEFORE INSERT ON settlements
 WHEN (SELECT status FROM quarters WHERE quarter = NEW.quarter) = 'locked'
 BEGIN SELECT RAISE(ABORT, 'quarter_locked'); END;
 
+-- a late correction of a locked quarter lands in an open one and names the quarter it corrects
+ALTER TABLE points_entries ADD COLUMN corrects TEXT
+    CHECK (corrects IS NULL OR corrects GLOB '[0-9][0-9][0-9][0-9]Q[1-4]');
+
 -- nothing is written into a locked quarter, whatever path a bug takes
 CREATE TRIGGER points_entries_quarter_locked BEFORE INSERT ON points_entries
 WHEN (SELECT status FROM quarters WHERE quarter = NEW.quarter) = 'locked'
