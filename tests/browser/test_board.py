@@ -120,3 +120,18 @@ def test_the_member_screen_says_the_quarter_in_words(open_kiosk, serve, instance
     assert line.inner_text().startswith("本季度 28 积分，支部第 5 名 ★★★★★")
     size = line.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
     assert size >= 24
+
+
+def test_a_tv_board_comes_back_by_itself_after_a_server_restart(browser, serve, db, sixty):
+    server = serve()
+    page = open_board(browser, server, sixty, mode="tv")
+    server.stop()
+    award_points(db, number="QZ002", points=500, reason="更正", request_id=rid(), actor="wang")
+    page.wait_for_timeout(2500)  # the screen asks into the void a few times meanwhile
+    serve(port=server.port)
+    page.wait_for_function(
+        "() => document.querySelector('#lines tr td.name').textContent.includes('王秀兰')",
+        timeout=10_000,
+    )
+    assert "王秀兰" in page.locator("#lines tr").first.inner_text()
+    page.context.close()
