@@ -7,9 +7,12 @@ from datetime import date
 
 from flask import render_template
 
+from admin.charts import nice_top, quarter_points_chart
 from admin.goods import chosen_corner
 from points.clock import now
+from points.periods import recent_quarters
 from points.reports import dashboard
+from points.settlement import points_by_quarter
 from web.db import get_db
 
 CHART_WIDTH = 640
@@ -37,16 +40,6 @@ class Chart:
     labels: tuple[tuple[float, str, str], ...]  # (x, "MM", "YYYY" or "") under each month
     base: float  # y of the zero line
     left: int
-
-
-def nice_top(value: int) -> int:
-    """The smallest 1, 2 or 5 × 10ⁿ at or above ``value`` (a round top for the axis)."""
-    step = 1
-    while True:
-        for factor in (1, 2, 5):
-            if step * factor >= value:
-                return step * factor
-        step *= 10
 
 
 def month_chart(months: tuple[tuple[str, int, int], ...]) -> Chart:
@@ -101,6 +94,7 @@ def render_dashboard():
         "admin/dashboard.html",
         figures=figures,
         chart=month_chart(last_months(figures.months, now().date())),
+        points_chart=quarter_points_chart(points_by_quarter(get_db(), recent_quarters(4))),
         corner=corner,
         corners=corners,
     )

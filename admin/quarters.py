@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 
 from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext, lazy_gettext
@@ -16,7 +15,7 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from admin.blueprint import blueprint
-from admin.dashboard import nice_top
+from admin.charts import quarter_points_chart, stars_chart
 from admin.forms import at_most, matches, new_request_id, strip, whole_number
 from points.branches import list_communities
 from points.ledger import MAX_POINTS_PER_ENTRY
@@ -35,7 +34,7 @@ from points.quarters import (
     reopen_review,
 )
 from points.review import review_quarter
-from points.settlement import branch_totals, settlement
+from points.settlement import branch_totals, points_by_quarter, settlement
 from points.stars import (
     LEVELS,
     MAX_THRESHOLD,
@@ -170,39 +169,6 @@ class StarPickForm(FlaskForm):
     )
 
 
-@dataclass(frozen=True)
-class StarsChart:
-    """Members at each star level (0-5), this quarter beside the one before, for an inline SVG."""
-
-    bars: tuple[tuple[float, float, float, int, str], ...]  # x, y, height, count, "this"/"last"
-    labels: tuple[tuple[float, str], ...]
-    ticks: tuple[tuple[float, int], ...]
-    base: float
-    width: int = 560
-    height: int = 200
-    left: int = 40
-
-
-def stars_chart(this: list, last: list) -> StarsChart:
-    counts = [
-        [sum(1 for line in lines if line.stars == level) for level in range(6)]
-        for lines in (this, last)
-    ]
-    top = nice_top(max([1, *counts[0], *counts[1]]))
-    base, plot = 170.0, 150.0
-    slot = (560 - 40) / 6
-    bars, labels = [], []
-    for level in range(6):
-        centre = 40 + slot * (level + 0.5)
-        labels.append((round(centre, 1), "★" * level if level else "–"))
-        for offset, kind, count in ((-1, "this", counts[0][level]), (0, "last", counts[1][level])):
-            height = plot * count / top
-            bars.append((round(centre + offset * 26, 1), round(base - height, 1), round(height, 1),
-                         count, kind))  # fmt: skip
-    ticks = tuple((round(base - plot * step / 4, 1), top * step // 4) for step in range(5))
-    return StarsChart(tuple(bars), tuple(labels), ticks, base)
-
-
 @blueprint.get("/quarters")
 def quarters():
     db = get_db()
@@ -227,10 +193,14 @@ def _render_quarter(quarter: str, status: int = 200, **forms):
         formdata=None, data={f"star{level}": thresholds[level - 1] for level in range(1, 6)}
     )
     last = settlement(db, previous_quarter(item.quarter), branch_id=branch_id)
+    recent = [item.quarter]
+    while len(recent) < 4:  # the chart's quarters up to the one shown
+        recent.insert(0, previous_quarter(recent[0]))
     return render_template(
         "admin/quarters/detail.html",
         item=item,
         chart=stars_chart(shown, last),
+        points_chart=quarter_points_chart(points_by_quarter(db, recent, branch_id=branch_id)),
         last_quarter=previous_quarter(item.quarter),
         labels=STATUS_LABELS,
         moves=MOVES[item.status],

@@ -46,3 +46,11 @@ def posting_period(start: date, working_days: int) -> tuple[date, date]:
             if counted == working_days:
                 return start, end
         end += timedelta(days=1)
+
+
+def recent_quarters(count: int) -> list[str]:
+    """The last ``count`` quarters up to the current one, oldest first."""
+    names = [quarter_of()]
+    while len(names) < count:
+        names.insert(0, previous_quarter(names[0]))
+    return names

@@ -251,3 +251,20 @@ def settlement_problems(db: Store) -> list[str]:
             if stored.get(member_id) != computed.get(member_id):
                 problems.append(f"quarter {quarter}: member {member_id} differs from the ledger")
     return problems
+
+
+def points_by_quarter(
+    db: Store, quarters: list[str], *, branch_id: int | None = None
+) -> dict[str, int]:
+    """Points earned less deducted in each of ``quarters`` (of one branch, or everyone)."""
+    if not quarters:
+        return {}
+    join = " JOIN members m ON m.id = e.member_id AND m.branch_id = ?" if branch_id else ""
+    rows = db.execute(
+        "SELECT e.quarter, sum(e.delta) FROM points_entries e" + join + " WHERE e.quarter IN"
+        f" ({', '.join('?' * len(quarters))}) AND e.kind IN ('award', 'deduction')"
+        " GROUP BY e.quarter",
+        [*([branch_id] if branch_id else []), *quarters],
+    )
+    found = dict(rows.fetchall())
+    return {quarter: found.get(quarter, 0) for quarter in quarters}

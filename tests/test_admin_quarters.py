@@ -182,3 +182,19 @@ def test_an_admin_corrects_a_locked_quarter_from_the_members_record(
     assert done.status_code == 302 and balance(db, "QZ002") == 15
     review = admin_client.get("/admin/quarters/2026Q2").text
     assert "更正 2026Q1" in review
+
+
+def test_the_quarter_page_charts_the_points_quarter_by_quarter(admin_client, db, members, clock):
+    from points.ledger import award_points
+    from tests.helpers import rid
+
+    award_points(db, number="QZ003", points=7, reason="巡河", request_id=rid(), actor="wang")
+    page = admin_client.get("/admin/quarters/2026Q2").text
+    bars = re.findall(r'data-quarter="(\d{4}Q\d)" data-points="(-?\d+)"', page)
+    assert bars == [("2025Q3", "0"), ("2025Q4", "0"), ("2026Q1", "38"), ("2026Q2", "7")]
+
+
+def test_the_dashboard_charts_the_last_four_quarters(admin_client, db, members):
+    page = admin_client.get("/admin/").text
+    bars = re.findall(r'data-quarter="(\d{4}Q\d)" data-points="(-?\d+)"', page)
+    assert bars == [("2025Q3", "0"), ("2025Q4", "0"), ("2026Q1", "38"), ("2026Q2", "0")]

@@ -55,7 +55,7 @@ def test_admin_restocks_and_the_kiosk_shows_the_new_stock(
     server = serve()
     page = office_page
     log_in(page, server.url)
-    assert page.locator("svg[role=img]").count() == 1  # the dashboard's chart
+    assert page.locator("svg[role=img]").count() == 2  # the dashboard's charts: months, quarters
     assert fits_the_screen(page)
     shot(page, "dashboard")
 
