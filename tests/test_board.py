@@ -147,3 +147,33 @@ def test_the_cli_adds_screens_and_prints_a_board(instance, db, branch, tmp_path)
     assert "<style>" in html and "@page" in html and "张秀英" in html and "board.js" not in html
     refused = corner("boards", "print", "2026Q1", "--branch", "999", "-o", str(tmp_path / "x.html"))
     assert refused.exit_code != 0 and not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.browser
+def test_the_cli_prints_a_board_to_an_a4_pdf(instance, db, branch, tmp_path):
+    import subprocess
+
+    from tests.conftest import corner_command
+
+    target = tmp_path / "board.pdf"
+    printed = subprocess.run(
+        corner_command(
+            "--instance",
+            str(instance.path),
+            "boards",
+            "print",
+            "2026Q1",
+            "--branch",
+            str(branch),
+            "-o",
+            str(target),
+        ),  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert printed.returncode == 0, printed.stderr
+    info = subprocess.run(["pdfinfo", str(target)], capture_output=True, text=True).stdout
+    assert re.search(r"Page size:\s+59[45]\.\d+ x 841\.\d+ pts \(A4\)", info), info
+    text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True).stdout
+    assert "张秀英" in text and "欧阳春花" in text
