@@ -34,6 +34,7 @@ class Review:
     lines: list[ReviewLine]  # awards, deductions and reversals, oldest first
     pending: int  # check-in awards of the quarter's activities still waiting for approval
     twice: list[tuple[str, str, str]]  # (member number, day, category) awarded twice
+    uncategorised: list[int]  # ids of deductions whose reason is no deduction category
     idle: list[tuple[str, str]]  # (number, name) of active members with no award or deduction
 
 
@@ -70,8 +71,17 @@ def review_quarter(
             key = (line.member_number, line.created[:10], line.category)
             seen[key] = seen.get(key, 0) + 1
     twice = sorted(key for key, count in seen.items() if count > 1)
+    categories = {
+        row[0]
+        for row in db.execute("SELECT name FROM activity_categories WHERE kind = 'deduction'")
+    }
+    uncategorised = [
+        line.entry_id
+        for line in lines
+        if line.kind == "deduction" and (line.reason or "").split("：")[0] not in categories
+    ]
     if organiser is not None:  # who had no points at all is the admin's question
-        return Review(quarter, lines, pending, twice, [])
+        return Review(quarter, lines, pending, twice, uncategorised, [])
     idle = db.execute(
         "SELECT m.number, m.name FROM members m WHERE m.status = 'active'"
         " AND m.joined <= :end"
@@ -79,4 +89,4 @@ def review_quarter(
         " AND e.quarter = :q AND e.kind IN ('award', 'deduction')) ORDER BY m.number",
         {**params, "end": last.isoformat() + "T99"},
     ).fetchall()
-    return Review(quarter, lines, pending, twice, [tuple(row) for row in idle])
+    return Review(quarter, lines, pending, twice, uncategorised, [tuple(row) for row in idle])

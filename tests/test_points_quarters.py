@@ -173,6 +173,14 @@ def test_every_write_into_a_locked_quarter_is_refused_and_writes_nothing(db, clo
         operator="wang", request_id=rid(),
     )  # fmt: skip
     assert not outcome.accepted and outcome.code == "quarter_locked"
+    from click.testing import CliRunner
+
+    from corner.cli import cli
+
+    by_hand = CliRunner().invoke(
+        cli, ["--instance", str(instance.path), "award", "QZ001", "3", "--reason", "补记"]
+    )
+    assert by_hand.exit_code != 0 and by_hand.exception.code == "quarter_locked"
     assert (rows(db), balance(db, "QZ001"), balance(db, "QZ002")) == before
     # and the database itself refuses, whatever path a bug takes
     with pytest.raises(sqlite3.IntegrityError, match="quarter_locked"):
@@ -348,3 +356,31 @@ def test_a_late_correction_names_the_locked_quarter_and_counts_in_the_open_one(d
     assert (line.corrects, line.delta) == ("2026Q1", 4)
     assert settlement(db, "2026Q1")[0].closing == 8  # the locked quarter did not move
     assert check(db) == []
+
+
+def test_the_review_points_at_double_awards_and_deductions_without_a_category(db, clock):
+    from points.activity_awards import deduct
+    from points.review import review_quarter
+    from tests.helpers import category_id
+
+    clock.set(datetime(2026, 5, 6, 9))
+    make_member(db, "QZ001", "张三", points=20)
+    make_member(db, "QZ002", "李四")
+    first = make_activity(db, title="上午巡河")
+    second = make_activity(db, title="下午巡河")
+    for activity in (first, second):
+        check_in(
+            db, activity_id=activity.id, member_number="QZ001", method="manual",
+            operator="wang", request_id=rid(),
+        )  # fmt: skip
+    deduct(
+        db, member_number="QZ001", category_id=category_id(db, "迟到早退"), request_id=rid(),
+        actor="wang", activity_id=first.id,
+    )  # fmt: skip
+    loose = deduct_points(
+        db, number="QZ001", points=2, reason="看着不顺眼", request_id=rid(), actor="wang"
+    )
+    review = review_quarter(db, "2026Q2")
+    assert review.twice == [("QZ001", "2026-05-06", "河道巡查")]
+    assert review.uncategorised == [loose.entry_id]
+    assert review.idle == [("QZ002", "李四")]
