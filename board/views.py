@@ -54,6 +54,13 @@ def _masked() -> bool:
 
 def _title(board) -> str:
     year, number = board.quarter[:4], board.quarter[5]
+    if board.branch is None:
+        return gettext(
+            "%(community)s: members' points, quarter %(number)s of %(year)s",
+            community=board.community,
+            number=number,
+            year=year,
+        )
     return gettext(
         "%(community)s %(branch)s: members' points, quarter %(number)s of %(year)s",
         community=board.community,
@@ -101,11 +108,23 @@ def index():
 
 @blueprint.get("/board/<quarter>/<int:branch_id>")
 def board(quarter: str, branch_id: int):
+    """A party branch's board."""
+    return _page(quarter, branch_id=branch_id)
+
+
+@blueprint.get("/board/<quarter>/community/<int:community_id>")
+def community_board(quarter: str, community_id: int):
+    """A whole community's board: its members of every branch, ranked as one."""
+    return _page(quarter, community_id=community_id)
+
+
+def _page(quarter: str, **which: int):
     mode = request.args.get("mode", "page")
     if mode not in MODES:
         raise CornerError("invalid_request", field="mode")
     masked = _masked()
-    shown = public_board(get_db(), quarter, branch_id=branch_id, masked=masked)
+    shown = public_board(get_db(), quarter, masked=masked, **which)
+    api = "board.board_api" if "branch_id" in which else "board.community_api"
     return render_template(
         "board/board.html",
         board=shown,
@@ -113,9 +132,7 @@ def board(quarter: str, branch_id: int):
         mode=mode,
         masked=masked,
         data=board_json(shown),
-        api=url_for(
-            "board.board_api", quarter=shown.quarter, branch_id=branch_id, mask=int(masked)
-        ),
+        api=url_for(api, quarter=shown.quarter, mask=int(masked), **which),
         version_api=url_for("board.version_api", quarter=shown.quarter),
         version=board_version(get_db(), shown.quarter),
         poll_seconds=POLL_SECONDS,
@@ -129,6 +146,13 @@ def board(quarter: str, branch_id: int):
 @answers_json
 def board_api(quarter: str, branch_id: int):
     shown = public_board(get_db(), quarter, branch_id=branch_id, masked=_masked())
+    return jsonify({**board_json(shown), "version": board_version(get_db(), shown.quarter)})
+
+
+@blueprint.get("/api/board/<quarter>/community/<int:community_id>")
+@answers_json
+def community_api(quarter: str, community_id: int):
+    shown = public_board(get_db(), quarter, community_id=community_id, masked=_masked())
     return jsonify({**board_json(shown), "version": board_version(get_db(), shown.quarter)})
 
 

@@ -16,7 +16,7 @@ from points.errors import CornerError
 from points.periods import check_quarter, previous_quarter
 from points.quarters import get_quarter
 from points.sessions import live_session
-from points.settlement import settlement
+from points.settlement import ranked_together, settlement
 from points.stars import quarter_stars, star_thresholds
 
 
@@ -24,6 +24,7 @@ from points.stars import quarter_stars, star_thresholds
 class BoardLine:
     rank: int
     name: str
+    branch: str | None
     quarter_points: int
     year_points: int
     cumulative: int
@@ -36,8 +37,8 @@ class Board:
     quarter: str
     status: str
     community: str
-    branch: str
-    branch_id: int
+    branch: str | None  # None: the whole community's board
+    branch_id: int | None
     posting_starts: str | None
     posting_ends: str | None
     contact: str | None
@@ -54,29 +55,56 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def public_board(db: Store, quarter: object, *, branch_id: int, masked: bool = False) -> Board:
-    """A branch's board for a quarter, ranked; ``branch_unknown`` for no such branch."""
+def public_board(
+    db: Store,
+    quarter: object,
+    *,
+    branch_id: int | None = None,
+    community_id: int | None = None,
+    masked: bool = False,
+) -> Board:
+    """A branch's board for a quarter (or a whole community's, ranked as one), ranked;
+    ``branch_unknown`` / ``community_unknown`` for none such."""
     quarter = check_quarter(quarter)
-    branch = db.execute(
-        "SELECT b.name, c.name FROM branches b JOIN communities c ON c.id = b.community_id"
-        " WHERE b.id = ?",
-        [branch_id],
-    ).fetchone()
-    if branch is None:
-        raise CornerError("branch_unknown", branch=branch_id)
+    if community_id is not None:
+        community = db.execute(
+            "SELECT name FROM communities WHERE id = ?", [community_id]
+        ).fetchone()
+        if community is None:
+            raise CornerError("community_unknown", community=community_id)
+        branch_ids = [
+            row[0]
+            for row in db.execute(
+                "SELECT id FROM branches WHERE community_id = ? ORDER BY id", [community_id]
+            )
+        ]
+        lines = ranked_together(
+            [line for each in branch_ids for line in settlement(db, quarter, branch_id=each)]
+        )
+        branch = (None, community[0])
+    else:
+        branch = db.execute(
+            "SELECT b.name, c.name FROM branches b JOIN communities c ON c.id = b.community_id"
+            " WHERE b.id = ?",
+            [branch_id],
+        ).fetchone()
+        if branch is None:
+            raise CornerError("branch_unknown", branch=branch_id)
+        lines = settlement(db, quarter, branch_id=branch_id)
     state = get_quarter(db, quarter)
     stars_of_quarter = quarter_stars(db, quarter)
     lines = [
         BoardLine(
             line.rank,
             mask_name(line.name) if masked else line.name,
+            line.branch,
             line.quarter_points,
             line.year_points,
             line.cumulative,
             line.stars,
             line.number in stars_of_quarter,
         )
-        for line in settlement(db, quarter, branch_id=branch_id)
+        for line in lines
     ]
     return Board(
         quarter,

@@ -140,6 +140,17 @@ def ranked(lines: list[MemberQuarter]) -> list[MemberQuarter]:
     return result
 
 
+def ranked_together(lines: list[MemberQuarter]) -> list[MemberQuarter]:
+    """Rank members of several branches as one (a community's board), ties sharing a rank."""
+    ordered = sorted(lines, key=lambda line: (-line.quarter_points, line.number))
+    result, rank = [], 0
+    for position, line in enumerate(ordered):
+        if position == 0 or line.quarter_points != ordered[position - 1].quarter_points:
+            rank = position + 1
+        result.append(_with_rank(line, rank))
+    return result
+
+
 def _with_rank(line: MemberQuarter, rank: int) -> MemberQuarter:
     values = {**line.__dict__, "rank": rank}
     return MemberQuarter(**values)

@@ -177,3 +177,31 @@ def test_the_cli_prints_a_board_to_an_a4_pdf(instance, db, branch, tmp_path):
     assert re.search(r"Page size:\s+59[45]\.\d+ x 841\.\d+ pts \(A4\)", info), info
     text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True).stdout
     assert "张秀英" in text and "欧阳春花" in text
+
+
+def test_a_community_board_ranks_every_branch_as_one(client, db, branch, clock):
+    from points.members import add_member
+
+    clock.set(datetime(2026, 2, 3, 9))
+    add_member(
+        db, number="QZ101", name="钱二", branch="第二支部", community="银枫社区",
+        request_id=rid(),
+    )  # fmt: skip
+    from points.ledger import award_points
+
+    award_points(db, number="QZ101", points=12, reason="巡河", request_id=rid(), actor="wang")
+    community = db.execute("SELECT id FROM communities").fetchone()[0]
+    board = client.get(f"/api/board/2026Q1/community/{community}").json
+    assert board["branch"] is None and board["title"].startswith("银枫社区 2026")
+    ranked = [(line["rank"], line["name"], line["branch"]) for line in board["lines"]][:4]
+    assert ranked == [
+        (1, "张秀英", "第一支部"),
+        (2, "李建国", "第一支部"),
+        (2, "王桂兰", "第一支部"),
+        (2, "钱二", "第二支部"),
+    ]
+    page = client.get(f"/board/2026Q1/community/{community}?mode=tv").text
+    assert "第二支部" in page and "钱二" in page
+    assert client.get("/api/board/2026Q1/community/99").json["error"]["code"] == (
+        "community_unknown"
+    )

@@ -32,7 +32,9 @@
       badge.textContent = config.strings.star_of_quarter;
       name.append(" ", badge);
     }
-    tr.append(name, cell(line.quarter_points, "number points"), cell(line.year_points, "number"),
+    tr.append(name);
+    if (config.community) tr.append(cell(line.branch || "", "branch"));
+    tr.append(cell(line.quarter_points, "number points"), cell(line.year_points, "number"),
       cell(line.cumulative, "number"));
     const stars = cell("★".repeat(line.stars), "stars");
     stars.setAttribute("aria-label", fill(config.strings.stars, { n: line.stars }));
