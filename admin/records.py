@@ -19,6 +19,7 @@ from points.ledger import MAX_POINTS_PER_ENTRY, award_points, deduct_points
 from points.members import get_member
 from points.quarters import list_quarters
 from points.records import PointsRecord, RecordLine, points_record
+from points.stars import stars_of_member
 from points.validate import MAX_REASON
 from web.db import get_db
 from web.errors import Refusal, shown_on
@@ -114,7 +115,11 @@ def _render_record(number: str, form: PointsForm | None = None, status: int = 20
     record = _record_or_404(number)
     form = form or PointsForm(formdata=None)
     return render_template(
-        "admin/records/member.html", record=record, kinds=KINDS, points_form=form
+        "admin/records/member.html",
+        record=record,
+        kinds=KINDS,
+        points_form=form,
+        stars=stars_of_member(get_db(), record.member.number),
     ), status
 
 

@@ -141,3 +141,13 @@ def quarter_stars(db: Store, quarter: str) -> dict[str, str]:
         [quarter],
     )
     return dict(rows.fetchall())
+
+
+def stars_of_member(db: Store, number: str) -> dict[str, str]:
+    """The quarters a member was named the star of, newest first: quarter -> reason."""
+    rows = db.execute(
+        "SELECT s.quarter, s.reason FROM quarter_stars s JOIN members m ON m.id = s.member_id"
+        " WHERE m.number = ? ORDER BY s.quarter DESC",
+        [normalise_number(number)],
+    )
+    return dict(rows.fetchall())

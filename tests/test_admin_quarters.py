@@ -64,6 +64,8 @@ def test_an_admin_takes_a_quarter_from_review_to_lock(admin_client, db, members,
         data={"request_id": "q-star-0001", "number": "QZ001", "reason": "带头巡河"},
     )
     assert chosen.status_code == 302 and quarter_stars(db, "2026Q1") == {"QZ001": "带头巡河"}
+    record = admin_client.get("/admin/members/QZ001/record").text
+    assert "一季度之星 2026Q1" in record and "带头巡河" in record
     not_five = admin_client.post(
         "/admin/quarters/2026Q1/star-of-the-quarter",
         data={"request_id": "q-star-0002", "number": "QZ002", "reason": "积极"},
