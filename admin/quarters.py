@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from admin.blueprint import blueprint
 from admin.charts import quarter_points_chart, stars_chart
-from admin.forms import at_most, matches, new_request_id, strip, whole_number
+from admin.forms import at_most, flash_errors, matches, new_request_id, strip, whole_number
 from points.branches import list_communities
 from points.ledger import MAX_POINTS_PER_ENTRY
 from points.members import NUMBER_PATTERN
@@ -340,9 +340,7 @@ def objection_resolve(quarter: str, objection_id: int):
             )
             flash(gettext("The objection is resolved."))
             return _back(quarter)
-    for errors in form.errors.values():
-        for text in errors:
-            flash(text, "error")
+    flash_errors(form)
     return _render_quarter(quarter, refusal.status)
 
 
@@ -362,9 +360,7 @@ def quarter_star_pick(quarter: str):
             )
             flash(gettext("%(number)s is a star of the quarter.", number=form.number.data))
             return _back(quarter)
-    for errors in form.errors.values():
-        for text in errors:
-            flash(text, "error")
+    flash_errors(form)
     return _render_quarter(quarter, refusal.status)
 
 

@@ -13,7 +13,7 @@ from points.db import Store
 from points.errors import CornerError
 from points.members import normalise_number
 from points.periods import check_quarter
-from points.quarters import corrected_quarter, writable_quarter
+from points.quarter_state import corrected_quarter, writable_quarter
 from points.requests import once
 from points.validate import MAX_REASON, positive_int, trimmed_text
 

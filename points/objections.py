@@ -11,6 +11,7 @@ from points.errors import CornerError
 from points.ledger import MAX_POINTS_PER_ENTRY, add_points_entry
 from points.members import normalise_number
 from points.periods import check_quarter
+from points.quarter_state import require_step
 from points.requests import once
 from points.validate import MAX_REASON, trimmed_text
 
@@ -34,11 +35,6 @@ class Objection:
     resolved_by: str | None
 
 
-def _status(db: Store, quarter: str) -> str:
-    row = db.execute("SELECT status FROM quarters WHERE quarter = ?", [quarter]).fetchone()
-    return "open" if row is None else row[0]
-
-
 def raise_objection(
     db: Store,
     *,
@@ -56,11 +52,7 @@ def raise_objection(
     text = trimmed_text(text, "text", max_length=MAX_REASON)
 
     def action(_request_id: str) -> dict:
-        status = _status(db, quarter)
-        if status == "locked":
-            raise CornerError("quarter_locked", quarter=quarter)
-        if status != "posted":
-            raise CornerError("quarter_state", quarter=quarter, status=status)
+        require_step(db, quarter, "posted")
         member = db.execute("SELECT id FROM members WHERE number = ?", [number]).fetchone()
         if member is None:
             raise CornerError("member_unknown", number=number)
@@ -110,9 +102,7 @@ def resolve_objection(
         quarter, member_id, resolved = row
         if resolved is not None:
             raise CornerError("objection_resolved", objection=objection_id)
-        status = _status(db, quarter)
-        if status == "locked":
-            raise CornerError("quarter_locked", quarter=quarter)
+        require_step(db, quarter, "review", "posted")  # back under review, it may still be fixed
         entry_id = None
         if correction:
             entry_id, _balance = add_points_entry(

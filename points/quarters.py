@@ -15,6 +15,7 @@ from points.clock import now, quarter_of, timestamp
 from points.db import Store
 from points.errors import CornerError
 from points.periods import check_quarter, posting_period
+from points.quarter_state import quarter_status, require_step
 from points.requests import once
 from points.settlement import store_settlement
 from points.validate import trimmed_text
@@ -64,37 +65,6 @@ def list_quarters(db: Store) -> list[Quarter]:
     return [rows.get(name, Quarter(name)) for name in names]
 
 
-def writable_quarter(db: Store, quarter: str | None) -> str:
-    """The quarter a points row goes into (default: the current one), unless it is locked.
-
-    Inside a write only: the state is read under the write lock.
-    """
-    quarter = quarter_of() if quarter is None else check_quarter(quarter)
-    row = db.execute("SELECT status FROM quarters WHERE quarter = ?", [quarter]).fetchone()
-    if row is not None and row[0] == "locked":
-        raise CornerError("quarter_locked", quarter=quarter)
-    return quarter
-
-
-def corrected_quarter(db: Store, corrects: str, *, into: str) -> str:
-    """A late correction names a locked quarter before the one it goes into; inside a write.
-
-    A quarter that is not locked yet takes its correction itself (``quarter=``).
-    """
-    corrects = check_quarter(corrects)
-    if corrects >= into:
-        raise CornerError("invalid_request", field="corrects")
-    row = db.execute("SELECT status FROM quarters WHERE quarter = ?", [corrects]).fetchone()
-    if row is None or row[0] != "locked":
-        raise CornerError("quarter_state", quarter=corrects, status=row[0] if row else "open")
-    return corrects
-
-
-def _status(db: Store, quarter: str) -> str:
-    row = db.execute("SELECT status FROM quarters WHERE quarter = ?", [quarter]).fetchone()
-    return "open" if row is None else row[0]
-
-
 def _ensure_row(db: Store, quarter: str) -> None:
     db.execute("INSERT OR IGNORE INTO quarters (quarter) VALUES (?)", [quarter])
 
@@ -113,11 +83,7 @@ def _move(
     quarter = check_quarter(quarter)
 
     def action(_request_id: str) -> dict:
-        status = _status(db, quarter)
-        if status == "locked":
-            raise CornerError("quarter_locked", quarter=quarter)
-        if status not in allowed_from:
-            raise CornerError("quarter_state", quarter=quarter, status=status)
+        require_step(db, quarter, *allowed_from)
         _ensure_row(db, quarter)
         change(quarter)
         return {"quarter": quarter}
@@ -130,7 +96,7 @@ def _move(
         action=action,
         actor=actor,
         target=f"quarter:{quarter}",
-        before=lambda: {"status": _status(db, quarter)},
+        before=lambda: {"status": quarter_status(db, quarter)},
     )
     return get_quarter(db, quarter)
 

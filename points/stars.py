@@ -12,6 +12,7 @@ from points.db import Store
 from points.errors import CornerError
 from points.members import normalise_number
 from points.periods import check_quarter
+from points.quarter_state import require_step
 from points.requests import once
 from points.validate import MAX_REASON, trimmed_text
 
@@ -49,11 +50,6 @@ def check_thresholds(values: object) -> tuple[int, ...]:
     return tuple(values)
 
 
-def _status(db: Store, quarter: str) -> str:
-    row = db.execute("SELECT status FROM quarters WHERE quarter = ?", [quarter]).fetchone()
-    return "open" if row is None else row[0]
-
-
 def set_star_thresholds(
     db: Store, *, quarter: object, thresholds: object, request_id: str, actor: str
 ) -> tuple[int, ...]:
@@ -62,11 +58,7 @@ def set_star_thresholds(
     thresholds = check_thresholds(thresholds)
 
     def action(_request_id: str) -> dict:
-        status = _status(db, quarter)
-        if status == "locked":
-            raise CornerError("quarter_locked", quarter=quarter)
-        if status not in ("open", "review"):
-            raise CornerError("quarter_state", quarter=quarter, status=status)
+        require_step(db, quarter, "open", "review")
         db.execute("INSERT OR IGNORE INTO quarters (quarter) VALUES (?)", [quarter])
         db.execute(
             "UPDATE quarters SET star1 = ?, star2 = ?, star3 = ?, star4 = ?, star5 = ?"
@@ -100,11 +92,7 @@ def choose_quarter_star(
     reason = trimmed_text(reason, "reason", max_length=MAX_REASON)
 
     def action(_request_id: str) -> dict:
-        status = _status(db, quarter)
-        if status == "locked":
-            raise CornerError("quarter_locked", quarter=quarter)
-        if status != "posted":
-            raise CornerError("quarter_state", quarter=quarter, status=status)
+        require_step(db, quarter, "posted")
         member = db.execute("SELECT id FROM members WHERE number = ?", [number]).fetchone()
         if member is None:
             raise CornerError("member_unknown", number=number)
