@@ -12,6 +12,7 @@ from flask import Response, abort, render_template, request
 from flask_babel import gettext, lazy_gettext
 
 from admin.blueprint import blueprint
+from admin.exports import csv_text, workbook
 from points.audit import AuditEntry, audit_names, list_audit
 from web.db import get_db
 
@@ -90,12 +91,6 @@ def audit():
     )
 
 
-def _cell(value: object) -> str:
-    """A cell's text; one that a spreadsheet would run as a formula is quoted."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _rows(entries: list[AuditEntry]) -> list[list[str]]:
     header = [
         gettext("Time"),
@@ -112,7 +107,7 @@ def _rows(entries: list[AuditEntry]) -> list[list[str]]:
     for entry in entries:
         rows.append(
             [
-                _cell(value)
+                "" if value is None else str(value)
                 for value in (
                     entry.created,
                     entry.actor,
@@ -136,7 +131,7 @@ def audit_export(kind: str):
     rows = _rows(list_audit(get_db(), **_filters(), limit=EXPORT_ROWS))
     if kind == "csv":
         text = io.StringIO()
-        csv.writer(text).writerows(rows)
+        csv.writer(text).writerows([[csv_text(cell) for cell in row] for row in rows])
         # the byte order mark makes Excel read the file as UTF-8, so Chinese shows right
         body = ("\ufeff" + text.getvalue()).encode("utf-8")
         mimetype = "text/csv; charset=utf-8"
@@ -151,12 +146,4 @@ def audit_export(kind: str):
 
 
 def _xlsx(rows: list[list[str]]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(gettext("Audit trail"))
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook([(gettext("Audit trail"), rows[0], rows[1:])]).getvalue()

@@ -22,6 +22,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 
 from admin.blueprint import blueprint
+from admin.exports import workbook
 from admin.forms import flash_errors
 from points.clock import now
 from points.errors import N_
@@ -126,24 +127,7 @@ def _filled(cell) -> bool:
 
 
 def _workbook(title: str, header: list[str], rows: list[list]) -> io.BytesIO:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    for letter, width in zip("ABCDEFG", (12, 12, 20, 20, 18, 10, 10), strict=False):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
-    return buffer
+    return workbook([(title, header, rows)], widths=(12, 12, 20, 20, 18, 10, 10))
 
 
 def _new_request_id() -> str:

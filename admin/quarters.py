@@ -3,19 +3,17 @@ star thresholds and the star of the quarter (一季度之星)."""
 
 from __future__ import annotations
 
-import io
 import re
 
 from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from admin.blueprint import blueprint
 from admin.charts import quarter_points_chart, stars_chart
+from admin.exports import workbook
 from admin.forms import at_most, flash_errors, matches, new_request_id, strip, whole_number
 from points.branches import list_communities
 from points.ledger import MAX_POINTS_PER_ENTRY
@@ -381,43 +379,34 @@ def quarter_board_xlsx(quarter: str):
     item = get_quarter(db, quarter)
     picks = quarter_stars(db, item.quarter)
     header = [str(word) for word in SHEET_HEADER]
-    book = Workbook()
-    book.remove(book.active)
     taken: set[str] = set()
     branches: dict[int | None, list] = {}
     for line in settlement(db, item.quarter):
         branches.setdefault(line.branch_id, []).append(line)
+    sheets = []
     for lines in branches.values():
         name = " ".join(part for part in (lines[0].community, lines[0].branch) if part)
-        sheet = book.create_sheet(_sheet_title(name or str(NO_BRANCH), taken))
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for line in lines:
-            sheet.append(
-                [
-                    line.rank,
-                    line.number,
-                    line.name,
-                    line.opening,
-                    line.earned,
-                    line.deducted,
-                    line.redeemed,
-                    line.reversed,
-                    line.closing,
-                    line.quarter_points,
-                    line.year_points,
-                    line.cumulative,
-                    line.stars,
-                    picks.get(line.number, ""),
-                ]  # fmt: skip
-            )
-        sheet.freeze_panes = "A2"
-    if not branches:
-        book.create_sheet(item.quarter)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
+        rows = [
+            [
+                line.rank,
+                line.number,
+                line.name,
+                line.opening,
+                line.earned,
+                line.deducted,
+                line.redeemed,
+                line.reversed,
+                line.closing,
+                line.quarter_points,
+                line.year_points,
+                line.cumulative,
+                line.stars,
+                picks.get(line.number, ""),
+            ]  # fmt: skip
+            for line in lines
+        ]
+        sheets.append((_sheet_title(name or str(NO_BRANCH), taken), header, rows))
+    buffer = workbook(sheets)
     return send_file(
         buffer,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
