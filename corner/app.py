@@ -21,6 +21,7 @@ from web.db import Connections
 from web.hub import CardHub
 from web.i18n import TRANSLATIONS, select_locale
 from web.instance import Instance, open_instance
+from web.payloads import BoundedIntConverter
 
 
 def create_app(instance: Instance | Path | str, test_config: dict | None = None) -> Flask:
@@ -53,6 +54,8 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
         DEMO_PIN=DEMO_PIN,
     )
     app.json.ensure_ascii = False
+    # before any route is added: an id in an address stays inside SQLite's integers
+    app.url_map.converters["int"] = BoundedIntConverter
     if test_config:
         app.config.update(test_config)
 

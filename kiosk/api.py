@@ -23,15 +23,9 @@ from web.context import is_loopback, page_context
 from web.db import get_db
 from web.hub import current_hub, event_stream
 from web.instance import card_secret, current_instance
+from web.payloads import json_body
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise CornerError("invalid_request", field="body")
-    return body
 
 
 @blueprint.get("/health")
@@ -46,7 +40,7 @@ def scan():
     session = scan_card(
         get_db(),
         card_secret(),
-        _json_body().get("credential"),
+        json_body().get("credential"),
         corner_id=page_context().require_kiosk().corner_id,
         ttl_seconds=current_instance().settings.session_seconds,
     )
@@ -85,7 +79,7 @@ def catalog():
 @blueprint.post("/kiosk/redeem")
 def redeem():
     page_context().require_kiosk()
-    body = _json_body()
+    body = json_body()
     redemption = redeem_goods(
         get_db(),
         session=body.get("session"),
@@ -100,7 +94,7 @@ def redeem():
 @blueprint.post("/kiosk/record")
 def record():
     """The member's recent points record (积分记录本), newest first, for a live session."""
-    recent = recent_record(get_db(), session=_json_body().get("session"))
+    recent = recent_record(get_db(), session=json_body().get("session"))
     return jsonify(
         {
             "member": {"number": recent.member_number, "name": recent.member_name},
@@ -145,13 +139,13 @@ def _record_entry(line: RecentLine) -> dict:
 @blueprint.post("/kiosk/standing")
 def standing():
     """The member's current quarter: points, stars and rank in the branch (for the screen)."""
-    mine = member_standing(get_db(), session=_json_body().get("session"))
+    mine = member_standing(get_db(), session=json_body().get("session"))
     return jsonify(asdict(mine))
 
 
 @blueprint.post("/kiosk/logout")
 def logout():
-    end_session(get_db(), token=_json_body().get("session", ""))
+    end_session(get_db(), token=json_body().get("session"))
     return jsonify({"ok": True})
 
 
@@ -187,14 +181,14 @@ def _agent():
     """The kiosk whose reader agent sent this request (Authorization: Bearer TOKEN)."""
     header = request.headers.get("Authorization", "")
     token = header[len("Bearer ") :] if header.startswith("Bearer ") else None
-    return authenticate_kiosk(get_db(), name=_json_body().get("kiosk"), token=token)
+    return authenticate_kiosk(get_db(), name=json_body().get("kiosk"), token=token)
 
 
 @blueprint.post("/kiosk/tap")
 def tap():
     """A remote reader agent forwards a card tap to its own kiosk's page alone."""
     kiosk = _agent()
-    body = _json_body()
+    body = json_body()
     uid = None if body.get("error") else normalise_uid(body.get("uid"))
     delivered = current_hub().tap(kiosk.name, uid=uid, error=body.get("error"))
     return jsonify({"ok": True, "delivered": delivered})
@@ -204,7 +198,7 @@ def tap():
 def reader_status():
     """A remote reader agent reports its readers (on change and as a heartbeat)."""
     kiosk = _agent()
-    body = _json_body()
+    body = json_body()
     readers = body.get("readers")
     service = body.get("service")
     if service not in ("running", "unavailable") or not isinstance(readers, list):

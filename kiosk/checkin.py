@@ -38,6 +38,7 @@ from web.errors import answers_json, json_error, message
 from web.hub import CheckinMode, board_dict, current_hub, event_stream
 from web.i18n import error_strings
 from web.instance import card_secret, current_instance
+from web.payloads import json_body
 
 blueprint = Blueprint("checkin", __name__, url_prefix="/checkin", template_folder="templates")
 
@@ -59,13 +60,6 @@ def _language() -> dict:
     """Keep ?lang= on links and redirects (the check-in page follows the kiosk's language)."""
     language = request.args.get("lang")
     return {"lang": language} if language else {}
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise CornerError("invalid_request", field="body")
-    return body
 
 
 def _device() -> str:
@@ -139,7 +133,7 @@ def pin_login():
     if not page_context().on_kiosk:
         # a PIN is short: it is for the kiosk's keypad; other browsers log in with a password
         return json_error("login_required")
-    staff = authenticate_pin(get_db(), pin=_body().get("pin"), device=_device())
+    staff = authenticate_pin(get_db(), pin=json_body().get("pin"), device=_device())
     start_pin_login(staff)
     return jsonify({"ok": True, "next": url_for("checkin.start", **_language())})
 
@@ -154,7 +148,7 @@ def leave():
         # a kiosk is left to the members: a password login there ends with check-in
         end_login()
         return jsonify({"ok": True, "next": url_for("kiosk.start")})
-    authenticate_pin(get_db(), pin=_body().get("pin"), device=_device())
+    authenticate_pin(get_db(), pin=json_body().get("pin"), device=_device())
     end_pin_login()
     return jsonify({"ok": True, "next": url_for("kiosk.start")})
 
@@ -173,7 +167,7 @@ def outcome_json(outcome) -> dict:
 @blueprint.post("/<int:activity_id>/scan")
 @answers_json
 def scan(activity_id: int):
-    body = _body()
+    body = json_body()
     outcome = check_in_credential(
         get_db(),
         card_secret(),
@@ -192,7 +186,7 @@ def scan(activity_id: int):
 @answers_json
 def batch(activity_id: int):
     """The offline queue sent at once: a resent scan returns its first outcome."""
-    scans = _body().get("scans")
+    scans = json_body().get("scans")
     if not isinstance(scans, list):
         raise CornerError("invalid_request", field="scans")
     outcome = check_in_credentials(

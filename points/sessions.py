@@ -95,7 +95,10 @@ def open_session(
 
 
 def end_session(db: Store, *, token: object) -> None:
-    """End a session (the member walked away or tapped Finish); unknown tokens are ignored."""
+    """End a session (the member walked away or tapped Finish); an unknown or expired token is
+    ignored, anything not shaped like a token is ``invalid_request``."""
+    if _shape(token) is None:
+        raise CornerError("invalid_request", field="session")
     parsed = _parse(db, token)
     if parsed is None:
         return
@@ -107,14 +110,23 @@ def end_session(db: Store, *, token: object) -> None:
         )
 
 
-def _parse(db: Store, token: object) -> tuple[int, int, int] | None:
-    """(card id, corner id, expires) of a well-signed token, else None."""
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+def _shape(token: object) -> tuple[str, list[str], str] | None:
+    """(body, its parts, signature) of text shaped like a session token, else None."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         return None
     body, _, signature = token.rpartition(".")
     parts = body.split(".")
     if len(parts) != 4 or not all(part.isdigit() for part in parts[:3]):
         return None
+    return body, parts, signature
+
+
+def _parse(db: Store, token: object) -> tuple[int, int, int] | None:
+    """(card id, corner id, expires) of a well-signed token, else None."""
+    shaped = _shape(token)
+    if shaped is None:
+        return None
+    body, parts, signature = shaped
     if not hmac.compare_digest(signature, _sign(db, body)):
         return None
     return int(parts[0]), int(parts[1]), int(parts[2])
