@@ -16,7 +16,7 @@ from cards.token import TOKEN_PATTERN
 from corner.demo import DEMO_PIN
 from kiosk import api, checkin, pages
 from points.db import apply_migrations, connect
-from web import auth, errors, views
+from web import auth, errors, headers, views
 from web.db import Connections
 from web.hub import CardHub
 from web.i18n import TRANSLATIONS, select_locale
@@ -77,6 +77,7 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
     # App-wide hooks, in this order: the upload limit is raised for marked views before
     # CSRFProtect's hook reads the body.
     app.before_request(auth.upload_limit)
+    app.after_request(headers.security_headers)
     blueprints = (
         views.blueprint,
         pages.blueprint,

@@ -141,3 +141,23 @@ def test_admin_forms_take_their_bounds_from_the_core():
                     if argument.value not in (0, 1) and not isinstance(argument.value, bool):
                         literals.append(f"admin/{path.name}:{node.lineno} {node.func.id}")
     assert not literals, "\n".join(literals)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/kiosk",
+        "/api/kiosk/catalog",
+        "/checkin",
+        "/admin/login",
+        "/board",
+        "/nowhere",
+        "/static/kiosk.js",
+    ],
+)
+def test_every_answer_carries_the_security_headers(client, url):
+    with client.get(url) as answer:  # a static file is streamed: close it
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+        assert answer.headers["Referrer-Policy"] == "same-origin"
