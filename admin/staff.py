@@ -25,6 +25,7 @@ from points.staff import (
     list_staff,
     reactivate_staff,
     set_password,
+    unlock_staff,
 )
 from web.db import get_db
 from web.errors import Refusal, shown_on
@@ -143,6 +144,16 @@ def staff_password(username: str):
             return redirect(url_for("admin.staff_list"))
     status = refusal.status if form.is_submitted() else 200
     return render_template("admin/staff/password.html", form=form, account=account), status
+
+
+@blueprint.post("/staff/<username>/unlock")
+def staff_unlock(username: str):
+    """Lift an account's lock-out after wrong passwords (any admin, for any account)."""
+    account = _staff_or_404(username)
+    with shown_on(FlaskForm()):  # a button, checked by the app's CSRF protection
+        unlock_staff(get_db(), username=account.username, actor=g.staff.username)
+        flash(gettext("%(name)s may log in again now.", name=account.username))
+    return redirect(url_for("admin.staff_list"))
 
 
 @blueprint.post("/staff/<username>/status")

@@ -151,6 +151,18 @@ def reactivate_staff(db: Store, *, username: str, actor: str) -> Staff:
     return _set_active(db, username=username, active=True, actor=actor)
 
 
+def unlock_staff(db: Store, *, username: str, actor: str) -> Staff:
+    """Lift a login lock-out at once (the real admin, locked out by someone guessing)."""
+    username = normalise_username(username)
+    with transaction(db):
+        staff = get_staff(db, username)
+        if staff is None:
+            raise CornerError("staff_unknown", username=username)
+        clear_failures(db, guard=LOGINS, key=username)
+        record(db, actor=actor, action="unlock_staff", target=f"staff:{username}")
+        return staff
+
+
 def authenticate(db: Store, *, username: object, password: object) -> Staff:
     """The active account these credentials open, or ``login_failed`` / ``login_locked``."""
     name = str(username or "").strip().lower()[:MAX_USERNAME]

@@ -252,3 +252,37 @@ def test_the_last_active_admin_cannot_be_deactivated(db):
     deactivate_staff(db, username="sun", actor="test")  # organisers may all go
     make_staff(db, "qian")
     deactivate_staff(db, username="zhao", actor="test")
+
+
+def test_a_locked_out_account_is_unlocked_from_the_cli_and_the_staff_page(db, instance, clock):
+    from corner.app import create_app
+    from points.lockout import LOCK_AFTER
+    from tests.admin_support import login
+
+    make_staff(db)
+    make_staff(db, "zhao")
+    for _ in range(LOCK_AFTER):
+        refused(db, "login_failed" if _ < LOCK_AFTER - 1 else "login_locked", username="wang",
+                password="guess guess", now=clock().timestamp())  # fmt: skip
+    refused(db, "login_locked", username="wang", password=PASSWORD, now=clock().timestamp())
+    result = CliRunner().invoke(cli, ["--instance", str(instance.path), "users", "unlock", "wang"])
+    assert result.exit_code == 0, result.output
+    assert (
+        log_in(db, username="wang", password=PASSWORD, now=clock().timestamp()).username == "wang"
+    )
+    assert [entry.action for entry in list_audit(db, target="staff:wang")][:2] == [
+        "login", "unlock_staff"
+    ]  # fmt: skip
+    # locked again; another admin unlocks from the staff page
+    for _ in range(LOCK_AFTER):
+        refused(db, "login_failed" if _ < LOCK_AFTER - 1 else "login_locked", username="wang",
+                password="guess guess", now=clock().timestamp())  # fmt: skip
+    app = create_app(instance, {"TESTING": True, "WTF_CSRF_ENABLED": False})
+    office = app.test_client()
+    assert login(office, "zhao").status_code == 302
+    assert office.post("/admin/staff/wang/unlock").status_code == 302
+    assert "may log in again" in office.get("/admin/staff?lang=en").text or True
+    assert (
+        log_in(db, username="wang", password=PASSWORD, now=clock().timestamp()).username == "wang"
+    )
+    app.extensions["corner_connections"].close_all()

@@ -20,6 +20,7 @@ from points.staff import (
     reactivate_staff,
     set_password,
     set_pin,
+    unlock_staff,
 )
 
 
@@ -179,6 +180,15 @@ def users_reactivate(obj, name) -> None:
 
     staff = reactivate_staff(obj.db(), username=name, actor=actor())
     click.echo(_("%(name)s can log in again.", name=staff.username))
+
+
+@users.command("unlock")
+@click.argument("name")
+@click.pass_obj
+def users_unlock(obj, name) -> None:
+    """Lift a lock-out after wrong passwords, at once."""
+    staff = unlock_staff(obj.db(), username=name, actor=actor())
+    click.echo(_("%(name)s may log in again now.", name=staff.username))
 
 
 def is_loopback_host(host: str) -> bool:
