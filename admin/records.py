@@ -17,7 +17,7 @@ from admin.members import member_or_404
 from points.clock import now
 from points.ledger import MAX_POINTS_PER_ENTRY, award_points, deduct_points
 from points.members import get_member
-from points.quarters import list_quarters
+from points.quarters import locked_quarters
 from points.records import PointsRecord, RecordLine, points_record
 from points.stars import stars_of_member
 from points.validate import MAX_REASON
@@ -64,7 +64,7 @@ class PointsForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # set here, not in the field: wtforms warns about tuples given to the field itself
         self.kind.choices = [("award", gettext("Award")), ("deduction", gettext("Deduct"))]
-        locked = [item.quarter for item in list_quarters(get_db()) if item.status == "locked"]
+        locked = locked_quarters(get_db())
         self.corrects.choices = [("", gettext("No")), *((name, name) for name in locked)]
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from points.clock import now, quarter_of, timestamp
 from points.db import Store
 from points.errors import CornerError
-from points.periods import check_quarter, posting_period
+from points.periods import check_quarter, posting_period, previous_quarter
 from points.quarter_state import quarter_status, require_step
 from points.requests import once
 from points.settlement import store_settlement
@@ -58,11 +58,24 @@ def get_quarter(db: Store, quarter: str) -> Quarter:
 
 
 def list_quarters(db: Store) -> list[Quarter]:
-    """Every quarter with a points row or a state, newest first, and always the current one."""
+    """Every quarter from the first points row (or state) to the current one, newest first.
+
+    The first row's quarter is one look-up on the quarter index, not a pass over the ledger.
+    """
     rows = {row[0]: _quarter(row) for row in db.execute(f"SELECT {_COLUMNS} FROM quarters")}
-    written = [row[0] for row in db.execute("SELECT DISTINCT quarter FROM points_entries")]
-    names = sorted({*rows, *written, quarter_of()}, reverse=True)
+    first = db.execute("SELECT min(quarter) FROM points_entries").fetchone()[0]
+    names, name = [], quarter_of()
+    earliest = min(filter(None, (first, *rows, name)))
+    while name >= earliest:
+        names.append(name)
+        name = previous_quarter(name)
     return [rows.get(name, Quarter(name)) for name in names]
+
+
+def locked_quarters(db: Store) -> list[str]:
+    """The locked quarters, newest first (what a late correction may name)."""
+    rows = db.execute("SELECT quarter FROM quarters WHERE status = 'locked' ORDER BY quarter DESC")
+    return [row[0] for row in rows]
 
 
 def _ensure_row(db: Store, quarter: str) -> None:

@@ -64,7 +64,7 @@ SELECT m.id,
   coalesce(sum(CASE WHEN e.kind IN ('award', 'deduction') THEN e.delta END), 0),
   max(e.quarter = :q)
 FROM members m LEFT JOIN points_entries e ON e.member_id = m.id AND e.quarter <= :q
-WHERE m.joined < :after
+WHERE m.joined < :after {branch}
 GROUP BY m.id
 """
 
@@ -82,9 +82,9 @@ def compute_settlement(
     its end and are active, or who have a row in it; by branch, then rank."""
     first, last = quarter_bounds(quarter)
     after = last.isoformat() + "T99"  # every timestamp of the last day sorts before this
-    where = "" if branch_id is None else " AND m.branch_id = :branch"
+    where = "" if branch_id is None else "AND m.branch_id = :branch"
     ledger = db.execute(
-        _LEDGER.replace("WHERE m.joined < :after", "WHERE m.joined < :after" + where),
+        _LEDGER.format(branch=where),
         {"q": quarter, "year": f"{first.year}Q1", "after": after, "branch": branch_id},
     ).fetchall()
     members = {
@@ -203,6 +203,11 @@ def stored_settlement(
     db: Store, quarter: str, *, branch_id: int | None = None
 ) -> list[MemberQuarter] | None:
     """The settlement stored at posting (or at the lock), or None when there is none."""
+    posted = db.execute(
+        "SELECT 1 FROM quarters WHERE quarter = ? AND status IN ('posted', 'locked')", [quarter]
+    ).fetchone()
+    if not posted:
+        return None
     where = "" if branch_id is None else " AND s.branch_id = ?"
     rows = db.execute(
         f"SELECT s.member_id, m.number, m.name, s.branch_id, b.name, c.name, {_STORED_COLUMNS}"
@@ -211,11 +216,6 @@ def stored_settlement(
         " LEFT JOIN communities c ON c.id = b.community_id WHERE s.quarter = ?" + where,
         [quarter] if branch_id is None else [quarter, branch_id],
     ).fetchall()
-    posted = db.execute(
-        "SELECT 1 FROM quarters WHERE quarter = ? AND status IN ('posted', 'locked')", [quarter]
-    ).fetchone()
-    if not posted:
-        return None
     return ranked([MemberQuarter(*row) for row in rows])
 
 
