@@ -30,8 +30,9 @@ blueprint = Blueprint("api", __name__, url_prefix="/api")
 
 @blueprint.get("/health")
 def health():
-    """A trivial endpoint: the benchmark's baseline, and a liveness check."""
-    return jsonify({"ok": True})
+    """A trivial endpoint: the benchmark's baseline, and a liveness check (with the number of
+    pages listening for card taps)."""
+    return jsonify({"ok": True, "pages": current_hub().subscriptions()})
 
 
 @blueprint.post("/kiosk/scan")
@@ -159,9 +160,7 @@ def events():
     if channel is None:
         raise CornerError("kiosk_unauthorized")
     hub = current_hub()
-    subscription = hub.subscribe(channel)
-    status = hub.status(channel)
-    return event_stream(hub, channel, subscription, [{"type": "status", **status.as_dict()}])
+    return event_stream(hub, channel, lambda: [{"type": "status", **hub.status(channel).as_dict()}])
 
 
 @blueprint.get("/kiosk/status")

@@ -237,9 +237,11 @@ def events(activity_id: int):
     channel = page_context().channel
     hub = current_hub()
     mode = CheckinMode(activity_id, g.checkin_staff.username, action)
-    subscription = hub.subscribe(channel, checkin=mode)
-    first = [{"type": "status", **hub.status(channel).as_dict()}] if channel else []
-    return event_stream(hub, channel, subscription, first)
+
+    def first() -> list[dict]:
+        return [{"type": "status", **hub.status(channel).as_dict()}] if channel else []
+
+    return event_stream(hub, channel, first, checkin=mode)
 
 
 # -- the page's words ------------------------------------------------------------------------------

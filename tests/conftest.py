@@ -106,7 +106,13 @@ def corner_command(*args: str) -> list[str]:
 class Server:
     """A real ``corner serve`` in a subprocess, on a free loopback port."""
 
-    def __init__(self, instance_path: Path, threads: int = 16, port: int | None = None) -> None:
+    def __init__(
+        self,
+        instance_path: Path,
+        threads: int = 16,
+        port: int | None = None,
+        options: tuple[str, ...] = (),
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(instance_path / "serve.log", "w+b")  # noqa: SIM115
@@ -119,6 +125,7 @@ class Server:
                 str(self.port),
                 "--threads",
                 str(threads),
+                *options,
             ),
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -10,6 +10,11 @@ A check-in page subscribes in check-in mode (an activity, an operator, in or out
 listens on a channel, a tap there checks the member in to that activity instead of opening a
 kiosk session. Every check-in outcome of an activity, from a tap or from any page's scan, is
 also sent to all of that activity's check-in pages, so two phones show the same count.
+
+A page's stream holds no worker thread where the server can detach it (``DETACH_KEY`` in the WSGI
+environ, offered by ``corner.server``): the view answers the first events, the server keeps the
+connection, and the hub writes later events and keep-alives straight onto it (``DetachedStream``).
+Elsewhere (the test client, another WSGI server) a stream is a generator reading a queue.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 
 from cards.agent import AGENT_HEARTBEAT_SECONDS
 from cards.credentials import check_in_credential, scan
@@ -36,6 +42,12 @@ log = logging.getLogger(__name__)
 
 # silence from a remote agent for this long means it is gone
 STALE_AFTER_SECONDS = 3 * AGENT_HEARTBEAT_SECONDS
+
+# the WSGI environ key of the server's offer to keep a stream's connection (corner.server)
+DETACH_KEY = "corner.detach_stream"
+
+# events a page may be behind before it is dropped (it reconnects and catches up)
+PENDING_EVENTS = 100
 
 
 @dataclass(frozen=True)
@@ -64,13 +76,18 @@ class CardHub:
         # check-in pages: their mode and channel, in the order they subscribed
         self._checkin: dict[queue.Queue, tuple[str | None, CheckinMode]] = {}
         self._status: dict[str, _ChannelStatus] = {}
+        self._streams: set[DetachedStream] = set()
+        self._keeper: threading.Thread | None = None
         self.last_unknown_uid: dict[str, str] = {}
 
     # -- subscribers --------------------------------------------------------------------------
-    def subscribe(self, channel: str | None, *, checkin: CheckinMode | None = None) -> queue.Queue:
-        """A page's queue of events. A check-in page may have no channel (a phone): it then
-        hears its activity's check-ins but no card taps."""
-        events: queue.Queue = queue.Queue(maxsize=100)
+    def subscribe(
+        self, channel: str | None, *, checkin: CheckinMode | None = None, events=None
+    ) -> queue.Queue:
+        """A page's queue of events (or ``events``, anything with ``put_nowait``). A check-in
+        page may have no channel (a phone): it then hears its activity's check-ins but no taps."""
+        if events is None:
+            events = queue.Queue(maxsize=PENDING_EVENTS)
         with self._lock:
             if channel is not None:
                 self._subscribers.setdefault(channel, []).append(events)
@@ -83,7 +100,36 @@ class CardHub:
             listeners = self._subscribers.get(channel, [])
             if events in listeners:
                 listeners.remove(events)
+            if not listeners:
+                self._subscribers.pop(channel, None)
             self._checkin.pop(events, None)
+            self._streams.discard(events)
+
+    def subscriptions(self) -> int:
+        """Open pages, for the health answer and the benchmark."""
+        with self._lock:
+            return sum(len(listeners) for listeners in self._subscribers.values()) + sum(
+                1 for where, _mode in self._checkin.values() if where is None
+            )
+
+    # -- detached streams -----------------------------------------------------------------------
+    def keep(self, stream: DetachedStream) -> None:
+        """Send keep-alives to a detached stream until it closes (one thread for all of them)."""
+        with self._lock:
+            self._streams.add(stream)
+            if self._keeper is None:
+                self._keeper = threading.Thread(
+                    target=self._keep_alive, name="event-keepalive", daemon=True
+                )
+                self._keeper.start()
+
+    def _keep_alive(self) -> None:
+        while True:
+            time.sleep(KEEPALIVE_SECONDS)
+            with self._lock:
+                streams = list(self._streams)
+            for stream in streams:
+                stream.keep_alive()
 
     def subscribers(self, channel: str) -> int:
         with self._lock:
@@ -267,15 +313,39 @@ def _sse(event: dict) -> str:
     return f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
 
 
-def event_stream(hub: CardHub, channel: str | None, subscription: queue.Queue, first: list[dict]):
-    """A page's server-sent events: ``first``, then the hub's events as they come (one waitress
-    thread per open page), a keep-alive between; the subscription ends with the page."""
+def event_stream(
+    hub: CardHub,
+    channel: str | None,
+    first: Callable[[], list[dict]],
+    *,
+    checkin: CheckinMode | None = None,
+) -> Response:
+    """A page's server-sent events: ``first()`` (read once the page listens, so nothing falls
+    between), then the hub's events as they come, a keep-alive between; the subscription ends
+    with the page.
+
+    Detached where the server offers it (no thread held while the page is open); otherwise a
+    generator on a worker thread, reading the page's queue.
+    """
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    detach = request.environ.get(DETACH_KEY)
+    if detach is not None:
+        stream = DetachedStream(hub, channel)
+        hub.subscribe(channel, checkin=checkin, events=stream)
+        opening = "retry: 2000\n\n" + "".join(_sse(event) for event in first())
+        detach(stream.attach)
+        # a generator, not a list: no Content-Length, so the server streams it chunked
+        body = (part for part in (opening,))
+        return Response(body, mimetype="text/event-stream", headers=headers)
+
+    subscription = hub.subscribe(channel, checkin=checkin)
+    opening_events = first()
 
     @stream_with_context
     def stream():
         try:
             yield "retry: 2000\n\n"
-            for event in first:
+            for event in opening_events:
                 yield _sse(event)
             while True:
                 try:
@@ -287,8 +357,68 @@ def event_stream(hub: CardHub, channel: str | None, subscription: queue.Queue, f
         finally:
             hub.unsubscribe(channel, subscription)
 
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return Response(stream(), mimetype="text/event-stream", headers=headers)
+
+
+class DetachedStream:
+    """A page's event stream once the server keeps its connection: the hub writes onto it.
+
+    Events published before the server hands the connection over wait in order; a page that
+    has stopped reading (the writer refuses) or left is unsubscribed.
+    """
+
+    def __init__(self, hub: CardHub, channel: str | None) -> None:
+        self.hub = hub
+        self.channel = channel
+        self._lock = threading.Lock()
+        self._pending: list[dict] = []
+        self._writer = None
+        self._closed = False
+
+    def attach(self, writer) -> None:
+        """The server's answer: a writer (``write(bytes) -> bool``, ``on_close(callback)``), or
+        None if the connection could not be kept (the page left, or an error was answered)."""
+        if writer is None:
+            self.close()
+            return
+        with self._lock:
+            pending, self._pending = self._pending, []
+            self._writer = writer
+            delivered = all(writer.write(_sse(event).encode()) for event in pending)
+        writer.on_close(self.close)
+        if not delivered:
+            self.close()
+            return
+        self.hub.keep(self)
+
+    def put_nowait(self, event: dict) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            if self._writer is None:
+                if len(self._pending) >= PENDING_EVENTS:
+                    raise queue.Full
+                self._pending.append(event)
+                return
+            written = self._writer.write(_sse(event).encode())
+        if not written:
+            self.close()
+
+    def keep_alive(self) -> None:
+        with self._lock:
+            written = self._closed or self._writer.write(b": keep-alive\n\n")
+        if not written:
+            self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            writer, self._writer = self._writer, None
+        self.hub.unsubscribe(self.channel, self)
+        if writer is not None:
+            writer.close()
 
 
 def current_hub() -> CardHub:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 import platformdirs
-import waitress
 
 from corner.app import create_app
 from corner.cli.activities import activities
@@ -21,6 +20,7 @@ from corner.cli.common import Context, _, _request_id, actor, request_id_option
 from corner.cli.quarters import quarters
 from corner.cli.users import create_staff, password_stdin_option, users, warn_without_admin
 from corner.demo import fill_demo
+from corner.server import Guards, create_server
 from points.check import check as check_books
 from points.db import connect
 from points.errors import MESSAGES, CornerError
@@ -94,10 +94,10 @@ def demo(obj: Context, serve: bool, host: str, port: int) -> None:
     db.close()
     click.echo(_("Demo data is in %(path)s", path=path))
     if serve:
-        _serve(instance, host, port, threads=16)
+        _serve(instance, host, port, threads=16, guards=Guards())
 
 
-def _serve(instance: Instance, host: str, port: int, threads: int) -> None:
+def _serve(instance: Instance, host: str, port: int, threads: int, guards: Guards) -> None:
 
     app = create_app(instance)
     with app.app_context():
@@ -109,7 +109,8 @@ def _serve(instance: Instance, host: str, port: int, threads: int) -> None:
     if instance.settings.demo:
         click.echo(_("Demo cards: http://%(host)s:%(port)s/kiosk/demo-cards", host=host, port=port))
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="exchange-corner", _quiet=True)
+    server = create_server(app, host=host, port=port, threads=threads, guards=guards)
+    server.run()
 
 
 @cli.command()
@@ -120,12 +121,34 @@ def _serve(instance: Instance, host: str, port: int, threads: int) -> None:
     default=16,
     show_default=True,
     type=click.IntRange(2, 256),
-    help="Worker threads: open kiosk pages, admin pages and headroom.",
+    help="Worker threads answering requests (open pages' event streams hold none).",
+)
+@click.option(
+    "--connections-per-client",
+    default=Guards.per_client,
+    show_default=True,
+    type=click.IntRange(0, 10_000),
+    help="Connections one client address may hold; 0 for no limit (behind a reverse proxy).",
+)
+@click.option(
+    "--header-seconds",
+    default=Guards.header_seconds,
+    show_default=True,
+    type=click.FloatRange(0.5, 300),
+    help="Time a client has to send a request's headers before it is cut off.",
 )
 @click.pass_obj
-def serve(obj: Context, host: str, port: int, threads: int) -> None:
+def serve(
+    obj: Context,
+    host: str,
+    port: int,
+    threads: int,
+    connections_per_client: int,
+    header_seconds: float,
+) -> None:
     """Serve the kiosk (and its API) with waitress."""
-    _serve(obj.instance(), host, port, threads)
+    guards = Guards(per_client=connections_per_client, header_seconds=header_seconds)
+    _serve(obj.instance(), host, port, threads, guards)
 
 
 @cli.group()
