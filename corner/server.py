@@ -11,11 +11,11 @@ and hands only complete requests to its worker threads. What it lacked for a cor
    are written onto the open connection by whoever publishes them, flushed by the main loop.
    A page that stops reading is dropped, not waited for; it reconnects and catches up.
 2. **A share per client address** (``per_client``, 32 connections by default, event streams
-   apart): every second, a client holding more has the connections that waited longest for a
-   request (idle, or dripping one) closed down to its share, so one machine holding hundreds of
-   idle or dripping connections cannot use up the server; connections busy with a request and
-   the kiosk's own few are not chosen, even when they share the address. When the server itself
-   is full, a newcomer gets the place of the longest-waiting connection of anyone's. Behind a
+   apart): a client at its share that opens another gives up the connection that waited longest
+   for a request (idle, or dripping one), even in a burst (beyond twice the share); so one
+   machine holding hundreds of idle or dripping connections cannot use up the server, and
+   connections busy with a request are never chosen. When the server itself is full, a
+   newcomer takes the place of the longest-waiting connection of anyone's. Behind a
    reverse proxy every client has the proxy's address: set the share to 0 there and let the
    proxy limit clients.
 3. **Deadlines for slow requests:** a request's headers must arrive within ``header_seconds``, its
@@ -238,12 +238,26 @@ class CornerServer(TcpWSGIServer):
         super().__init__(*args, **kwargs)
 
     def make_room(self, newcomer: CornerChannel) -> bool:
-        """Room for a new connection when the server is full: the connection that has waited
-        longest for a request (anyone's) is closed. False if there was nothing to close.
+        """Room for a new connection; False if the newcomer must go instead.
 
-        Shares per client are kept by ``maintenance``, not here, so that a burst of pages
-        opening at once from one address is not cut before its requests have arrived."""
+        A client at its share gives up its connection that has waited longest for a request
+        (idle, or dripping one) — but not one younger than a second, whose request is on its
+        way: a burst of pages opening at once may go up to twice the share (``keep_shares``
+        trims it a second later); beyond that, the longest-waiting of any age goes. Only when
+        every one of them is busy with a request is the newcomer refused. When the server is
+        full, the longest-waiting connection of anyone's makes room.
+        """
         others = self._open(exclude=newcomer)
+        per_client = self.guards.per_client
+        if per_client:
+            mine = [c for c in others if c.client == newcomer.client and c.stream is None]
+            if len(mine) >= per_client:
+                self._warn(newcomer.client)
+                now = time.monotonic()
+                settled = [c for c in mine if now - c.waiting_since > SHARE_GRACE_SECONDS]
+                if not self._close_longest_waiting(settled, 1) and len(mine) >= 2 * per_client:
+                    if not self._close_longest_waiting(mine, 1):
+                        return False  # all of them busy with a request: the newcomer waits
         if len(others) < self.guards.connection_limit - 1:
             return True
         return self._close_longest_waiting(others, len(others) - self.guards.connection_limit + 2)
@@ -279,13 +293,14 @@ class CornerServer(TcpWSGIServer):
 
     @staticmethod
     def _close_longest_waiting(channels: list[CornerChannel], count: int) -> bool:
+        """Close up to ``count`` of the connections waiting longest; False if none could be."""
         waiting = sorted(
             (channel for channel in channels if channel.evictable),
             key=lambda channel: channel.waiting_since,
         )
         for channel in waiting[:count]:
             channel.will_close = True
-        return bool(waiting)
+        return bool(waiting[:count])
 
     def _warn(self, client: str) -> None:
         now = time.monotonic()
