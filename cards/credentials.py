@@ -11,13 +11,16 @@ remote reader agent that presented its kiosk's token. The public scan API refuse
 
 from __future__ import annotations
 
+import re
+
 from cards.nfc import NFC_PREFIX, normalise_uid
 from cards.token import CardSecret, read_token
 from points.checkins import BatchOutcome, check_in, check_out, split
 from points.db import Store
 from points.errors import CornerError
 from points.member_cards import Card, card_by_serial, card_by_uid
-from points.scan_log import CheckinOutcome, log_refused_scan
+from points.requests import check_request_id
+from points.scan_log import ACTIONS, CheckinOutcome, log_refused_scan
 from points.sessions import DEFAULT_TTL_SECONDS, Session, open_session
 
 
@@ -61,6 +64,31 @@ def scan(
     return open_session(db, card_id=card.id, corner_id=corner_id, ttl_seconds=ttl_seconds)
 
 
+# the longest scanned text taken for a scan: a QR token is 64, a URL on someone else's QR code
+# may be a few hundred; beyond this it is not a scan but a malformed request
+MAX_CREDENTIAL_LENGTH = 512
+# the most scans one offline batch may carry (the check-in page sends 100 at a time)
+MAX_BATCH_SCANS = 500
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # no scanner types these inside a code
+
+
+def check_scan(credential: object, request_id: object, action: object) -> str:
+    """The shape of a scan sent by a page: the credential's text, or ``invalid_request`` naming
+    the field. A malformed scan is refused as a request and never logged as a scan; a well-formed
+    one that names no card is a scan refused with the card's code, and is logged."""
+    if (
+        not isinstance(credential, str)
+        or not credential.strip()
+        or len(credential) > MAX_CREDENTIAL_LENGTH
+        or _CONTROL.search(credential.strip())
+    ):
+        raise CornerError("invalid_request", field="credential")
+    check_request_id(request_id)
+    if action not in ACTIONS:
+        raise CornerError("invalid_request", field="action")
+    return credential.strip()
+
+
 def check_in_credential(
     db: Store,
     secret: CardSecret,
@@ -73,23 +101,13 @@ def check_in_credential(
     trusted_nfc: bool = False,
     action: object = "in",
 ) -> CheckinOutcome:
-    """Check in (or out) whoever this credential names; a refusal is an outcome, never raised.
+    """Check in (or out) whoever this credential names; a refused scan is an outcome.
 
     The credential is a QR token, ``nfc:<UID>`` from a trusted reader, or a member number that
     staff typed for a member without a card. Every scan lands in the scan log, also one whose
-    card did not read.
+    card did not read; a malformed request (``check_scan``) is raised, and logged nowhere.
     """
-    text = credential.strip() if isinstance(credential, str) else credential
-    if action not in ("in", "out"):
-        return log_refused_scan(
-            db,
-            "invalid_request",
-            activity_id=activity_id,
-            method=None,
-            operator=operator,
-            device=device,
-            request_id=request_id,
-        )
+    text = check_scan(credential, request_id, action)
     card = None
     if isinstance(text, str) and text and "." not in text and ":" not in text:
         method, number = "manual", text  # typed by staff: the core checks the number's form
@@ -134,26 +152,19 @@ def check_in_credentials(
     """An offline queue sent at once: ``[{"credential", "request_id", "action"}, ...]``.
 
     Each scan is its own write; a resent queue changes nothing twice (request ids), and the
-    refused scans come back listed for the organiser. Never trusts an NFC UID: a browser's queue
-    holds what its camera or scanner read, and a UID proves nothing.
+    refused scans come back listed for the organiser. A malformed batch (or any malformed scan in
+    it) is refused whole with ``invalid_request`` before anything is written. Never trusts an NFC
+    UID: a browser's queue holds what its camera or scanner read, and a UID proves nothing.
     """
-    if not isinstance(scans, list):
+    if not isinstance(scans, list) or not 0 < len(scans) <= MAX_BATCH_SCANS:
         raise CornerError("invalid_request", field="scans")
-    outcomes = []
+    # the whole batch is looked at before any of it is written: a malformed one writes nothing
     for item in scans:
         if not isinstance(item, dict):
-            outcomes.append(
-                log_refused_scan(
-                    db,
-                    "invalid_request",
-                    activity_id=activity_id,
-                    method=None,
-                    operator=operator,
-                    device=device,
-                    request_id=None,
-                )
-            )
-            continue
+            raise CornerError("invalid_request", field="scans")
+        check_scan(item.get("credential"), item.get("request_id"), item.get("action", "in"))
+    outcomes = []
+    for item in scans:
         outcomes.append(
             check_in_credential(
                 db,

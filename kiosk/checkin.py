@@ -17,7 +17,7 @@ from flask import Blueprint, g, jsonify, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_wtf.csrf import generate_csrf
 
-from cards.credentials import check_in_credential, check_in_credentials
+from cards.credentials import MAX_CREDENTIAL_LENGTH, check_in_credential, check_in_credentials
 from cards.decode import decode_qr
 from points.activities import get_activity, list_activities
 from points.checkins import activity_board
@@ -77,6 +77,7 @@ def _render(template: str, **values):
         language=str(get_locale()),
         lang_query=_language(),
         pin_length=PIN_LENGTH,
+        max_credential=MAX_CREDENTIAL_LENGTH,
         strings=checkin_strings(),
         on_kiosk=page_context().on_kiosk,
         **values,

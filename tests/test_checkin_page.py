@@ -259,16 +259,26 @@ def test_the_offline_batch_sent_twice_awards_once_and_lists_refusals(
         {"credential": "QZ002", "request_id": "checkin-q2", "action": "in"},
         {"credential": "QZ404", "request_id": "checkin-q3", "action": "in"},
         {"credential": token, "request_id": "checkin-q4", "action": "in"},  # scanned twice
-        "not a scan",
     ]
     url = f"/checkin/{activity.id}/batch"
+    # one malformed scan in a batch refuses the whole batch, before anything is written
+    for junk in (
+        "not a scan",
+        {"credential": token, "request_id": "x", "action": "in"},
+        {"credential": token, "request_id": "checkin-q5", "action": "sideways"},
+        {"credential": "QZ001\x00", "request_id": "checkin-q5", "action": "in"},
+        {"credential": "x" * 513, "request_id": "checkin-q5", "action": "in"},
+        {"credential": 12345, "request_id": "checkin-q5", "action": "in"},
+    ):
+        refused = kiosk_page.post(url, {"scans": [*queue, junk]})
+        assert refused.status_code == 400 and refused.json["error"]["code"] == "invalid_request"
+    assert scan_log(db, activity.id) == [] and balance(db, "QZ001") == 0
     first = kiosk_page.post(url, {"scans": queue}).json
     assert [item["member_name"] for item in first["accepted"]] == ["张三", "李四"]
     refusals = [(item["request_id"], item["code"]) for item in first["refused"]]
     assert refusals == [
         ("checkin-q3", "member_unknown"),
         ("checkin-q4", "duplicate_checkin"),
-        ("None", "invalid_request"),
     ]
     assert first["refused"][1]["message"] == "已经签到过了。"
     again = kiosk_page.post(url, {"scans": queue}).json  # the connection dropped: sent again

@@ -348,9 +348,16 @@
   window.addEventListener("offline", goOffline);
 
   // ---- a scan ----
+  // text no card carries (too long, or with control characters) is refused here, never queued:
+  // the server would refuse it as a malformed request, and a queue must not hold one
+  const NOT_A_SCAN = /[\u0000-\u001f\u007f-\u009f]/;
   async function scan(credential) {
     credential = String(credential || "").trim();
     if (!credential) return;
+    if (credential.length > config.max_credential || NOT_A_SCAN.test(credential)) {
+      paint("refused", "", T.error_card_invalid, "card_invalid");
+      return;
+    }
     const item = { credential: credential, request_id: Corner.requestId("checkin-"), action: state.action, time: Date.now() };
     if (!state.online || state.loginEnded) { enqueue(item); return; }
     paint("busy", "", T.reading, "busy");
