@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from points.clock import quarter_of
 from points.errors import CornerError
 
-QUARTER_PATTERN = r"[0-9]{4}Q[1-4]"
+QUARTER_PATTERN = r"[1-9][0-9]{3}Q[1-4]"  # year 0 has no calendar
 _QUARTER = re.compile(QUARTER_PATTERN)
 
 
