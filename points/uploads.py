@@ -31,7 +31,9 @@ from collections.abc import Iterator
 from typing import BinaryIO
 from xml.etree.ElementTree import ParseError, iterparse
 
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from PIL import Image, JpegImagePlugin, PngImagePlugin
@@ -54,6 +56,7 @@ MAX_PART_BYTES = 16 * MB  # any other part (styles, workbook, relationships, the
 MAX_RATIO = 100  # unpacked : packed of a part; a real sheet is 10-30, a zip bomb 1,000
 RATIO_FLOOR = 1 * MB  # a part smaller than this unpacked may have any ratio (tiny, repetitive)
 MAX_CELL_PARTS = 64  # XML elements in one cell (value, rich text runs)
+MAX_HEAD_ELEMENTS = 20_000  # XML elements before a sheet's cells (column widths and the like)
 
 # -- the limits of a picture --------------------------------------------------------------------
 MAX_PICTURE_PIXELS = 40_000_000  # a phone photo is 12-50 MP; a 50,000 x 50,000 claim is refused
@@ -63,7 +66,7 @@ MAX_PICTURE_PIXELS = 40_000_000  # a phone photo is 12-50 MP; a 50,000 x 50,000 
 Image.MAX_IMAGE_PIXELS = MAX_PICTURE_PIXELS
 
 _NS = f"{{{SHEET_MAIN_NS}}}"
-_ROW, _CELL = _NS + "row", _NS + "c"
+_ROW, _CELL, _DATA, _DIMENSION = _NS + "row", _NS + "c", _NS + "sheetData", _NS + "dimension"
 _STRINGS_PART = "xl/sharedStrings.xml"
 _SHEET_PREFIX = "xl/worksheets/"
 
@@ -198,47 +201,89 @@ def check_archive(archive: zipfile.ZipFile) -> None:
 
 
 def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list]]:
+    # openpyxl's own load_workbook is not used: even read-only it parses every sheet once on
+    # opening to find its <dimension> (all of it when there is none), keeping every row it
+    # passed; its parts are used instead: the manifest, shared strings, workbook and styles
     try:
         with zipfile.ZipFile(stream) as archive:
             check_archive(archive)
+        stream.seek(0)
         with warnings.catch_warnings():
             # files saved by WPS or older Excel make openpyxl warn about styles it ignores
             warnings.simplefilter("ignore")
-            stream.seek(0)
-            book = load_workbook(stream, read_only=True, data_only=True)
+            reader = ExcelReader(stream, read_only=True, data_only=True)
+            reader.read_manifest()
+            reader.read_strings()
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)
+            path = _first_sheet(reader)
     except CornerError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, ParseError, EOFError):
         raise unreadable("xlsx") from None
     try:
-        if not book.worksheets:
-            raise unreadable("xlsx")
-        sheet = book.worksheets[0]
-        # the <dimension> the sheet declares (openpyxl read it on opening): refuse before reading
-        if (sheet.max_column or 0) > MAX_COLUMNS:
-            raise too_large("columns", MAX_COLUMNS)
-        if (sheet.max_row or 0) > MAX_ROWS:
-            raise too_large("rows", MAX_ROWS)
+        _check_dimension(reader.archive, path)
     except BaseException:
-        book.close()
+        reader.archive.close()
         raise
-    return _sheet_rows(book, sheet)
+    return _sheet_rows(reader, path)
 
 
-def _sheet_rows(book, sheet) -> Iterator[tuple[int, list]]:
+def _first_sheet(reader: ExcelReader) -> str:
+    """The path of the workbook's first worksheet (not a chart sheet) in the zip."""
+    names = set(reader.archive.namelist())
+    for _sheet, relation in reader.parser.find_sheets():
+        if relation.Type.endswith("/worksheet") and relation.target in names:
+            return relation.target
+    raise unreadable("xlsx")
+
+
+def _check_dimension(archive: zipfile.ZipFile, path: str) -> None:
+    """Refuse a sheet whose ``<dimension>`` says it is over the row or column limit.
+
+    Only the sheet's head is read, up to ``<sheetData>``; the dimension may be missing or lie,
+    which reading the rows then catches.
+    """
+    seen = 0
+    try:
+        with archive.open(path) as source:
+            for _event, element in iterparse(source, events=("start",)):
+                seen += 1
+                if element.tag == _DATA:
+                    return
+                if element.tag == _DIMENSION:
+                    reference = element.get("ref", "")
+                    _min_col, _min_row, max_col, max_row = range_boundaries(
+                        reference.split(":")[-1]
+                    )
+                    if (max_col or 0) > MAX_COLUMNS:
+                        raise too_large("columns", MAX_COLUMNS)
+                    if (max_row or 0) > MAX_ROWS:
+                        raise too_large("rows", MAX_ROWS)
+                    return
+                if seen > MAX_HEAD_ELEMENTS:
+                    raise too_large("columns", MAX_COLUMNS)
+    except CornerError:
+        raise
+    except (ParseError, ValueError, TypeError, zipfile.BadZipFile, zlib.error, EOFError):
+        raise unreadable("xlsx") from None
+
+
+def _sheet_rows(reader: ExcelReader, path: str) -> Iterator[tuple[int, list]]:
     """Stream the sheet's rows, holding one row's cells at a time (not openpyxl's own reader).
 
     openpyxl's reader keeps each whole row in memory before it looks at it and pads gaps in the
     row numbers with empty rows, so one row of ten million cells, or a jump to row 1,048,576,
-    costs gigabytes or minutes; here every element is dropped once read and a row stops at the
-    column limit.
+    costs gigabytes or minutes; here every element is dropped once read, a row stops at the
+    column limit, and reading ends with ``<sheetData>``.
     """
+    book = reader.wb
     try:
-        with sheet._get_source() as source, warnings.catch_warnings():
+        with reader.archive.open(path) as source, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parser = WorkSheetParser(
                 source,
-                book.shared_strings,
+                reader.shared_strings,
                 data_only=True,
                 epoch=book.epoch,
                 date_formats=book._date_formats,
@@ -280,6 +325,8 @@ def _sheet_rows(book, sheet) -> Iterator[tuple[int, list]]:
                 elif tag == _ROW:
                     yield parser.row_counter, cells
                     cells = []
+                elif tag == _DATA:
+                    break  # what follows the cells is of no use here
                 if parents:  # done with it: drop it from its parent, so the tree never grows
                     element.clear()
                     parents[-1].remove(element)
@@ -290,7 +337,7 @@ def _sheet_rows(book, sheet) -> Iterator[tuple[int, list]]:
     except zlib.error:
         raise unreadable("xlsx") from None
     finally:
-        book.close()
+        reader.archive.close()
 
 
 def _start_row(parser: WorkSheetParser, element) -> None:
