@@ -379,6 +379,6 @@ def test_a_file_refused_while_it_is_read_leaves_nothing_staged(db, admin_client,
     refused = upload(admin_client, csv_bytes(rows), "members.csv")
     assert refused.status_code == 413
     assert 'data-code="import_too_large"' in refused.text
-    assert "30 rows" in refused.text
+    assert "最多导入 30 行" in refused.text  # the limit, named (the page is in Chinese)
     assert staged_counts(db) == (0, 0, 0)
     assert count_members(db) == 0
