@@ -32,7 +32,7 @@ from typing import BinaryIO
 from xml.etree.ElementTree import ParseError, iterparse
 
 from openpyxl.reader.excel import ExcelReader
-from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import column_index_from_string, range_boundaries
 from openpyxl.worksheet._reader import WorkSheetParser, _cast_number
 from openpyxl.xml.constants import SHEET_MAIN_NS
@@ -52,7 +52,10 @@ MAX_ZIP_MEMBERS = 256  # Excel and WPS write about a dozen parts
 MAX_UNPACKED_BYTES = 256 * MB  # all parts together, unpacked
 MAX_SHEET_BYTES = 160 * MB  # one sheet unpacked: 100,000 members are about 31 MB of sheet XML
 MAX_STRINGS_BYTES = 16 * MB  # the shared strings, which openpyxl holds in memory whole
-MAX_PART_BYTES = 16 * MB  # any other part (styles, workbook, relationships, theme)
+MAX_PART_BYTES = 16 * MB  # any other part (theme, pictures; not parsed)
+MAX_PARSED_PART_BYTES = 512 * 1024  # a part openpyxl parses whole: workbook, manifest, rels
+MAX_STYLE_BYTES = 16 * MB  # the styles, read streaming for the date formats only
+MAX_STYLES = 65_000  # cell formats looked at (Excel allows 64,000); any more are not dates
 MAX_RATIO = 100  # unpacked : packed of a part; a real sheet is 10-30, a zip bomb 1,000
 RATIO_FLOOR = 1 * MB  # a part smaller than this unpacked may have any ratio (tiny, repetitive)
 MAX_CELL_PARTS = 64  # XML elements in one cell (value, rich text runs)
@@ -69,6 +72,8 @@ _NS = f"{{{SHEET_MAIN_NS}}}"
 _ROW, _CELL, _DATA, _DIMENSION = _NS + "row", _NS + "c", _NS + "sheetData", _NS + "dimension"
 _VALUE, _INLINE, _TEXT, _RUN = _NS + "v", _NS + "is", _NS + "t", _NS + "r"
 _STRINGS_PART = "xl/sharedStrings.xml"
+_STYLES_PART = "xl/styles.xml"
+_PARSED_PARTS = {"[Content_Types].xml", "xl/workbook.xml"}
 _SHEET_PREFIX = "xl/worksheets/"
 
 
@@ -189,6 +194,10 @@ def check_archive(archive: zipfile.ZipFile) -> None:
         total += size
         if name == _STRINGS_PART:
             limit, maximum = "strings_bytes", MAX_STRINGS_BYTES
+        elif name == _STYLES_PART:
+            limit, maximum = "part_bytes", MAX_STYLE_BYTES
+        elif name in _PARSED_PARTS or name.endswith(".rels"):
+            limit, maximum = "part_bytes", MAX_PARSED_PART_BYTES
         elif name.startswith(_SHEET_PREFIX) and name.endswith(".xml"):
             limit, maximum = "sheet_bytes", MAX_SHEET_BYTES
         else:
@@ -204,7 +213,8 @@ def check_archive(archive: zipfile.ZipFile) -> None:
 def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list]]:
     # openpyxl's own load_workbook is not used: even read-only it parses every sheet once on
     # opening to find its <dimension> (all of it when there is none), keeping every row it
-    # passed; its parts are used instead: the manifest, shared strings, workbook and styles
+    # passed, and builds an object for every cell format (1 MB of them is 120 MB); its parts
+    # are used instead (the manifest, shared strings, workbook), the styles are read here
     try:
         with zipfile.ZipFile(stream) as archive:
             check_archive(archive)
@@ -216,8 +226,8 @@ def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list]]:
             reader.read_manifest()
             reader.read_strings()
             reader.read_workbook()
-            apply_stylesheet(reader.archive, reader.wb)
             path = _first_sheet(reader)
+            dates = _date_styles(reader.archive)
     except CornerError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, ParseError, EOFError):
@@ -227,7 +237,41 @@ def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list]]:
     except BaseException:
         reader.archive.close()
         raise
-    return _sheet_rows(reader, path)
+    return _sheet_rows(reader, path, dates)
+
+
+def _date_styles(archive: zipfile.ZipFile) -> tuple[set[int], set[int]]:
+    """The cell formats (style ids) that show a date, and those that show a duration.
+
+    Read streaming, each element dropped once read, at most MAX_STYLES formats.
+    """
+    if _STYLES_PART not in archive.namelist():
+        return set(), set()
+    codes = dict(BUILTIN_FORMATS)
+    formats: list[int] = []
+    parents: list = []
+    in_cell_formats = False
+    with archive.open(_STYLES_PART) as source:
+        for event, element in iterparse(source, events=("start", "end")):
+            tag = element.tag
+            if event == "start":
+                parents.append(element)
+                if tag == _NS + "cellXfs":
+                    in_cell_formats = True
+                elif tag == _NS + "numFmt":
+                    codes[int(element.get("numFmtId", "0"))] = element.get("formatCode", "")
+                elif tag == _NS + "xf" and in_cell_formats and len(formats) < MAX_STYLES:
+                    formats.append(int(element.get("numFmtId", "0")))
+                continue
+            parents.pop()
+            if tag == _NS + "cellXfs":
+                in_cell_formats = False
+            if parents:
+                element.clear()
+                parents[-1].remove(element)
+    dates = {index for index, code in enumerate(formats) if is_date_format(codes.get(code, ""))}
+    spans = {index for index in dates if is_timedelta_format(codes.get(formats[index], ""))}
+    return dates, spans
 
 
 def _first_sheet(reader: ExcelReader) -> str:
@@ -270,7 +314,9 @@ def _check_dimension(archive: zipfile.ZipFile, path: str) -> None:
         raise unreadable("xlsx") from None
 
 
-def _sheet_rows(reader: ExcelReader, path: str) -> Iterator[tuple[int, list]]:
+def _sheet_rows(
+    reader: ExcelReader, path: str, dates: tuple[set[int], set[int]]
+) -> Iterator[tuple[int, list]]:
     """Stream the sheet's rows, holding one row's cells at a time (not openpyxl's own reader).
 
     openpyxl's reader keeps each whole row in memory before it looks at it and pads gaps in the
@@ -287,8 +333,8 @@ def _sheet_rows(reader: ExcelReader, path: str) -> Iterator[tuple[int, list]]:
                 reader.shared_strings,
                 data_only=True,
                 epoch=book.epoch,
-                date_formats=book._date_formats,
-                timedelta_formats=book._timedelta_formats,
+                date_formats=dates[0],
+                timedelta_formats=dates[1],
             )
             parents: list = []  # the open elements outside any cell, outermost first
             in_cell = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import struct
+import tracemalloc
 import zipfile
 import zlib
 from pathlib import Path
@@ -160,6 +161,42 @@ def test_a_zip_with_odd_entries_is_no_spreadsheet():
         for index in range(uploads.MAX_ZIP_MEMBERS + 1):
             archive.writestr(f"part{index}.xml", b"x")
     assert refusal("members.xlsx", buffer.getvalue()).details["limit"] == "zip_members"
+
+
+def with_part(name: str, change) -> bytes:
+    """A real .xlsx of one header row, with one part changed by ``change(bytes) -> bytes``."""
+    book = Workbook()
+    book.active.append(["编号", "姓名"])
+    source = io.BytesIO()
+    book.save(source)
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(source) as original,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for member in original.infolist():
+            data = original.read(member)
+            target.writestr(member.filename, change(data) if member.filename == name else data)
+    return buffer.getvalue()
+
+
+def test_a_million_cell_formats_cost_no_memory():
+    # openpyxl's own stylesheet reader makes an object of each: 120 MB for this 1 MB part
+    styles = with_part(
+        "xl/styles.xml",
+        lambda xml: xml.replace(
+            b'<cellXfs count="1">', b'<cellXfs count="1">' + b"<xf/>" * 200_000
+        ),
+    )
+    tracemalloc.start()
+    try:
+        assert list(read_table("members.xlsx", io.BytesIO(styles))) == [(1, ["编号", "姓名"])]
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024
+    bloated = with_part("xl/workbook.xml", lambda xml: xml + b" " * uploads.MAX_PARSED_PART_BYTES)
+    assert refusal("members.xlsx", bloated).details["limit"] == "part_bytes"
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(monkeypatch):
