@@ -513,7 +513,7 @@ def confirm_import(db: Store, *, import_id: object, staff: str) -> ImportResult:
             "SELECT row, number, name, branch, community, phone FROM staged_import_rows"
             " WHERE import_id = ? ORDER BY row",
             [staged.id],
-        ).fetchall():
+        ):
             row, mistakes = checker.check(line, dict(zip(FIELDS, values, strict=True)))
             problems.extend(mistakes)
             if row is not None and not problems:
