@@ -148,8 +148,10 @@ def _csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list]]:
         yield from enumerate(csv.reader(text), 1)
     except UnicodeDecodeError:
         raise unreadable("csv") from None
-    except csv.Error:
-        raise too_large("cell_chars", MAX_CELL_CHARS) from None
+    except csv.Error as error:
+        if "field limit" in str(error):
+            raise too_large("cell_chars", MAX_CELL_CHARS) from None
+        raise unreadable("csv") from None  # a NUL byte, a quote left open at the end
     finally:
         text.detach()
 
