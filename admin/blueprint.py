@@ -15,7 +15,9 @@ from flask_babel import get_locale
 from points.clock import quarter_of
 from web.auth import staff_gate
 
-blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+blueprint = Blueprint(
+    "admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static"
+)
 blueprint.before_request(staff_gate)
 
 

@@ -47,6 +47,9 @@ PERIOD_LABELS = {
 }
 PICTURE_MESSAGES = {
     "too_large": lazy_gettext("This file is too large: a picture may be at most 10 MB."),
+    "too_many_pixels": lazy_gettext(
+        "This picture is too large: at most 40 megapixels (for example 8000 × 5000)."
+    ),
     "not_a_picture": lazy_gettext("This file is not a picture. Please choose a PNG or JPEG."),
 }
 

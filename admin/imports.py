@@ -1,21 +1,19 @@
-"""Members in and out of spreadsheets: import .xlsx/.csv with a preview, export .xlsx, a template.
+"""Members in and out of spreadsheets: import .xlsx/.csv with a paged preview, export .xlsx.
 
-Reading a file (which sheet, which header says what, which encoding) happens here; what makes a
-row good or bad is the core's (points.member_import). Nothing is written until the admin
-confirms a file whose every row passed; the confirmed rows travel back in the confirm form and
-are checked once more inside the import's transaction.
+An upload is opened by the core's one safe reader (``points.uploads.read_table``: limits checked
+before reading, the sheet streamed) and staged on the server by ``points.member_import``: checked
+once, kept under an import id. The preview pages through the staged rows or their problems; the
+confirm form posts only the import id, and the core imports the staged rows in one transaction,
+or none. Nothing is written to the members until the admin confirms a file whose every row
+passed.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import json
-import uuid
-import warnings
-import zipfile
+import math
 
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -23,28 +21,30 @@ from wtforms import HiddenField
 
 from admin.blueprint import blueprint
 from admin.exports import workbook
-from admin.forms import flash_errors
 from points.clock import now
-from points.errors import N_
-from points.member_import import FIELDS, check_import, import_members
+from points.errors import CornerError
+from points.member_import import (
+    FIELDS,
+    StagedImport,
+    confirm_import,
+    member_rows,
+    stage_import,
+    staged_import,
+    staged_problems,
+    staged_rows,
+)
 from points.members import list_members
+from points.uploads import MAX_FILE_BYTES, MAX_ROWS, MB, read_table
 from web.auth import accepts_uploads
 from web.db import get_db
-from web.errors import shown_on
+from web.errors import STATUS, message
 
-UPLOAD_LIMIT = 4 * 1024 * 1024  # a few thousand members; the app's default limit is 64 KB
+# the body of an upload: the file's limit and room for the form around it; a larger body is
+# refused before it is read (413, import_too_large), a file just over the limit by the core
+UPLOAD_LIMIT = MAX_FILE_BYTES + 1 * MB
+PAGE_ROWS = 100  # rows or problems on one preview page
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# header cell (lower case, no spaces) -> field; Chinese and English, as staff type them
-HEADERS = {
-    **dict.fromkeys(
-        ["编号", "党员编号", "会员编号", "number", "membernumber", "no", "no."], "number"
-    ),
-    **dict.fromkeys(["姓名", "名字", "name"], "name"),
-    **dict.fromkeys(["党支部", "支部", "所在支部", "branch", "partybranch"], "branch"),
-    **dict.fromkeys(["社区", "所在社区", "community"], "community"),
-    **dict.fromkeys(["电话", "手机", "手机号", "联系电话", "phone", "mobile"], "phone"),
-}
 # the columns of the template and the export, in the page's language (the reader knows both)
 COLUMN_LABELS = {
     "number": lazy_gettext("Number"),
@@ -54,84 +54,63 @@ COLUMN_LABELS = {
     "phone": lazy_gettext("Phone"),
 }
 
-
-class FileProblem(Exception):
-    """The file as a whole cannot be read; the message is a msgid."""
-
-
-def _cells_xlsx(data: bytes) -> list[tuple[int, list]]:
-    from openpyxl import load_workbook
-
-    try:
-        with warnings.catch_warnings():
-            # files saved by WPS or older Excel make openpyxl warn about styles it ignores
-            warnings.simplefilter("ignore")
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise FileProblem(N_("This file could not be read as an .xlsx spreadsheet.")) from error
-    try:
-        sheet = book.worksheets[0]
-        return [
-            (number, list(row)) for number, row in enumerate(sheet.iter_rows(values_only=True), 1)
-        ]
-    finally:
-        book.close()
-
-
-def _cells_csv(data: bytes) -> list[tuple[int, list]]:
-    # Excel on a Chinese Windows saves CSV as GBK; everything else as UTF-8 (maybe with a BOM)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise FileProblem(N_("This file could not be read as a .csv file."))
-    return list(enumerate(csv.reader(io.StringIO(text, newline="")), 1))
-
-
-def read_rows(filename: str, data: bytes) -> list[dict]:
-    """The member rows of an .xlsx or .csv file, each with ``row``, its line in the file."""
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if suffix == "xlsx":
-        table = _cells_xlsx(data)
-    elif suffix == "csv":
-        table = _cells_csv(data)
-    else:
-        raise FileProblem(N_("Please choose an .xlsx or .csv file."))
-    table = [(line, cells) for line, cells in table if any(_filled(cell) for cell in cells)]
-    if not table:
-        raise FileProblem(N_("The file is empty."))
-    _line, header = table[0]
-    columns = {}
-    for index, cell in enumerate(header):
-        key = str(cell or "").replace(" ", "").replace("*", "").strip().lower()
-        if key in HEADERS and HEADERS[key] not in columns.values():
-            columns[index] = HEADERS[key]
-    if not {"number", "name"} <= set(columns.values()):
-        raise FileProblem(
-            N_("The first row must name the columns; 编号 (number) and 姓名 (name) are needed.")
-        )
-    return [
-        {
-            "row": line,
-            **{field: (cells[i] if i < len(cells) else None) for i, field in columns.items()},
-        }
-        for line, cells in table[1:]
-    ]
+# why a file could not be read (points.uploads and points.member_import say ``reason``)
+UNREADABLE = {
+    "file_type": lazy_gettext("Please choose an .xlsx or .csv file."),
+    "xlsx": lazy_gettext("This file could not be read as an .xlsx spreadsheet."),
+    "csv": lazy_gettext("This file could not be read as a .csv file."),
+    "empty": lazy_gettext("The file is empty."),
+    "header": lazy_gettext(
+        "The first row must name the columns; 编号 (number) and 姓名 (name) are needed."
+    ),
+}
+# which limit a file is over (import_too_large's ``limit``); %(n)s is the limit's figure
+TOO_LARGE = {
+    "file_bytes": lazy_gettext("This file is too large: a file may be at most %(n)s MB."),
+    "rows": lazy_gettext(
+        "This file has too many rows: at most %(n)s rows can be imported at once."
+        " Please split it into smaller files."
+    ),
+    "columns": lazy_gettext("This file has too many columns: at most %(n)s."),
+    "cell_chars": lazy_gettext("A cell of this file is too long: at most %(n)s characters."),
+    "zip_members": lazy_gettext("This spreadsheet has too many parts: at most %(n)s."),
+    "unpacked_bytes": lazy_gettext(
+        "This spreadsheet is too large once unpacked: at most %(n)s MB. It was not read."
+    ),
+    "sheet_bytes": lazy_gettext(
+        "This spreadsheet's sheet is too large once unpacked: at most %(n)s MB. It was not read."
+    ),
+    "strings_bytes": lazy_gettext(
+        "This spreadsheet holds too much text: at most %(n)s MB once unpacked. It was not read."
+    ),
+    "part_bytes": lazy_gettext(
+        "A part of this spreadsheet is too large once unpacked: at most %(n)s MB. It was not read."
+    ),
+    "ratio": lazy_gettext(
+        "This spreadsheet is packed more than %(n)s times tighter than any real spreadsheet"
+        " (a zip bomb). It was not read."
+    ),
+}
+_IN_MB = {"file_bytes", "unpacked_bytes", "sheet_bytes", "strings_bytes", "part_bytes"}
 
 
-def _filled(cell) -> bool:
-    return cell is not None and str(cell).strip() != ""
+def refusal_text(error: CornerError) -> str:
+    """What is wrong with an uploaded file, in plain words, naming the limit it is over."""
+    if error.code == "import_too_large":
+        limit = error.details.get("limit")
+        figure = error.details.get("maximum", 0)
+        figure = figure // MB if limit in _IN_MB else figure
+        if limit in TOO_LARGE:
+            return str(TOO_LARGE[limit]) % {"n": f"{figure:,}"}
+        return message(error.code)
+    reason = error.details.get("reason")
+    if error.details.get("field") == "file" and reason in UNREADABLE:
+        return str(UNREADABLE[reason])
+    return message(error.code)
 
 
 def _workbook(title: str, header: list[str], rows: list[list]) -> io.BytesIO:
     return workbook([(title, header, rows)], widths=(12, 12, 20, 20, 18, 10, 10))
-
-
-def _new_request_id() -> str:
-    return f"import-{uuid.uuid4()}"
 
 
 class UploadForm(FlaskForm):
@@ -142,79 +121,117 @@ class UploadForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    request_id = HiddenField()
-    source = HiddenField()
-    rows = HiddenField()
+    """Only the staged import's id: the rows stay on the server."""
+
+    import_id = HiddenField()
+
+
+def _upload_page(form: UploadForm, status: int, code: str | None = None):
+    page = render_template(
+        "admin/imports/upload.html",
+        form=form,
+        code=code,
+        max_rows=MAX_ROWS - 1,  # the header is a row too
+        max_mb=MAX_FILE_BYTES // MB,
+    )
+    return page, status
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _preview(
+    staged: StagedImport,
+    page: int,
+    problems: list | None = None,
+    count: int | None = None,
+    status: int | None = None,
+):
+    """One page of a staged import: its counts, and its rows (clean) or its problems."""
+    db = get_db()
+    if problems is not None:  # refused on confirming: the problems found then, all on one page
+        shown, pages = problems, 1
+    elif staged.ok:
+        pages = max(1, math.ceil(staged.good / PAGE_ROWS))
+        page = min(page, pages)
+        shown = staged_rows(db, staged, offset=(page - 1) * PAGE_ROWS, limit=PAGE_ROWS)
+    else:
+        pages = max(1, math.ceil(staged.problems / PAGE_ROWS))
+        page = min(page, pages)
+        shown = staged_problems(db, staged, offset=(page - 1) * PAGE_ROWS, limit=PAGE_ROWS)
+    clean = staged.ok and problems is None
+    body = render_template(
+        "admin/imports/preview.html",
+        form=UploadForm(formdata=None),
+        confirm=ConfirmForm(formdata=None, import_id=staged.id),
+        staged=staged,
+        clean=clean,
+        rows=shown if clean else [],
+        problems=[] if clean else shown,
+        problem_count=(count or len(problems)) if problems is not None else staged.problems,
+        page=page,
+        pages=pages,
+    )
+    return body, status or (200 if clean else 400)
 
 
 @blueprint.route("/members/import", methods=["GET", "POST"])
-@accepts_uploads(UPLOAD_LIMIT)
+@accepts_uploads(UPLOAD_LIMIT, too_large="import_too_large")
 def members_import():
     form = UploadForm()
     if not form.validate_on_submit():
-        status = 400 if request.method == "POST" else 200
-        return render_template("admin/imports/upload.html", form=form), status
+        return _upload_page(form, 400 if request.method == "POST" else 200)
     upload = form.file.data
-    filename = upload.filename or ""
     try:
-        rows = read_rows(filename, upload.read())
-    except FileProblem as problem:
-        form.file.errors = [gettext(str(problem))]
-        return render_template("admin/imports/upload.html", form=form), 400
-    checked = check_import(get_db(), rows=rows)
-    confirm = ConfirmForm(
-        formdata=None,
-        request_id=_new_request_id(),
-        source=filename,
-        rows=json.dumps(rows, ensure_ascii=False, default=str),
-    )
-    page = render_template(
-        "admin/imports/preview.html",
-        form=UploadForm(formdata=None),
-        confirm=confirm,
-        checked=checked,
-        total=len(rows),
-        source=filename,
-    )
-    return page, 200 if checked.ok else 400
+        table = read_table(upload.filename or "", upload.stream)
+        staged = stage_import(
+            get_db(),
+            rows=member_rows(table),
+            staff=g.staff.username,
+            source=upload.filename or None,
+        )
+    except CornerError as error:
+        form.file.errors = [refusal_text(error)]
+        return _upload_page(form, STATUS[error.code], error.code)
+    return _preview(staged, 1)
+
+
+@blueprint.get("/members/import/<import_id>")
+def members_import_preview(import_id: str):
+    """Another page of a staged import's preview."""
+    try:
+        staged = staged_import(get_db(), import_id, staff=g.staff.username)
+    except CornerError:
+        flash(gettext("This check of the file has expired. Please choose the file again."), "error")
+        return redirect(url_for("admin.members_import"))
+    return _preview(staged, _page_number())
 
 
 @blueprint.post("/members/import/confirm")
-@accepts_uploads(UPLOAD_LIMIT)  # the confirmed rows come back in the form
 def members_import_confirm():
     form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _upload_page(UploadForm(formdata=None), 400)
+    db = get_db()
     try:
-        rows = json.loads(form.rows.data or "")
-    except ValueError:
-        abort(400)
-    if not form.validate_on_submit() or not isinstance(rows, list):
-        abort(400)
-    with shown_on(form) as refusal:
-        result = import_members(
-            get_db(),
-            rows=[row for row in rows if isinstance(row, dict)],
-            request_id=form.request_id.data,
-            actor=g.staff.username,
-            source=form.source.data or None,
-        )
-        flash(gettext("Imported %(count)s members.", count=result.count))
-        return redirect(url_for("admin.members"))
-    checked = check_import(get_db(), rows=rows)
-    if not checked.ok:
-        # a number was registered since the preview: show the file's problems again, write nothing
-        page = render_template(
-            "admin/imports/preview.html",
-            form=UploadForm(formdata=None),
-            confirm=form,
-            checked=checked,
-            total=len(rows),
-            source=form.source.data,
-        )
-        return page, 409  # the file now clashes with members registered since its preview
-    # refused for another reason (the message is above the form): choose the file again
-    flash_errors(form)
-    page = render_template("admin/imports/upload.html", form=UploadForm(formdata=None))
-    return page, refusal.status
+        result = confirm_import(db, import_id=form.import_id.data, staff=g.staff.username)
+    except CornerError as error:
+        problems = error.details.get("problems")
+        if problems is None:  # expired, or not this admin's: choose the file again
+            flash(
+                gettext("This check of the file has expired. Please choose the file again."),
+                "error",
+            )
+            return _upload_page(UploadForm(formdata=None), 404)
+        # a number was registered since the preview: show the file's problems, write nothing
+        staged = staged_import(db, form.import_id.data, staff=g.staff.username)
+        return _preview(staged, 1, list(problems), error.details.get("count"), status=409)
+    flash(gettext("Imported %(count)s members.", count=result.count))
+    return redirect(url_for("admin.members"))
 
 
 @blueprint.get("/members/import/template.xlsx")

@@ -74,6 +74,11 @@ MESSAGES: dict[str, str] = {
     "invalid_request": N_("Something was wrong with the request. Please try again."),
     "internal_error": N_("Something went wrong on our side. Please ask a staff member."),
     "image_invalid": N_("This picture could not be read. Please take the photo again."),
+    # the figures are points.uploads' limits (a test holds them equal)
+    "import_too_large": N_(
+        "This file is too large to import: at most 20 MB, 200,000 rows and 64 columns, and at "
+        "most 256 MB once unpacked. Please split it into smaller files."
+    ),
 }
 
 

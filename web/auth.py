@@ -49,14 +49,17 @@ def organiser_allowed(view: Callable) -> Callable:
     return view
 
 
-def accepts_uploads(max_bytes: int) -> Callable:
+def accepts_uploads(max_bytes: int, too_large: str | None = None) -> Callable:
     """Mark a view whose requests may carry a file of up to ``max_bytes``, from staff only.
 
-    The app's limit (MAX_CONTENT_LENGTH) stays small for everything else.
+    The app's limit (MAX_CONTENT_LENGTH) stays small for everything else. ``too_large``: the
+    error code a larger body is refused with (413), when the view has one of its own.
     """
 
     def mark(view: Callable) -> Callable:
         view.max_upload_bytes = max_bytes
+        if too_large is not None:
+            view.too_large_code = too_large
         return view
 
     return mark

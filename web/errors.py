@@ -89,6 +89,8 @@ STATUS: dict[str, int] = {
     # wait and try again
     "login_locked": 429,
     "pin_locked": 429,
+    # too large to take in
+    "import_too_large": 413,
     # a bug of ours
     "internal_error": 500,
 }
@@ -159,6 +161,9 @@ def _http_error(error: HTTPException):
     """Malformed JSON, a wrong method, an unknown route, too large: a code for a script."""
     status = error.code or 500
     code = "internal_error" if status >= 500 else None
+    if status == 413:  # a view that takes uploads may name its own code for one too large
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        code = getattr(view, "too_large_code", None)
     if not wants_json():
         return _html_error(code, status)  # the page says it in the surface's words
     if error.code == 413 and request.endpoint and request.endpoint.endswith(".decode"):

@@ -1,7 +1,10 @@
 """Goods pictures: checked and resized with Pillow before they are stored.
 
-A refusal is ``invalid_request`` on the field ``picture`` with a ``reason`` (``too_large`` or
-``not_a_picture``), so the admin form and the CLI can say which.
+The picture is opened by the core's one picture opener (``points.uploads.open_picture``): its
+size in bytes and its width and height, read from the header, are checked before a pixel is
+decoded, so a small file claiming 50,000 x 50,000 pixels costs nothing. A refusal is
+``invalid_request`` on the field ``picture`` with a ``reason`` (``too_large``,
+``too_many_pixels`` or ``not_a_picture``), so the admin form and the CLI can say which.
 """
 
 from __future__ import annotations
@@ -11,13 +14,13 @@ import io
 import warnings
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from points.errors import CornerError
+from points.uploads import MAX_PICTURE_PIXELS, PICTURE_DAMAGE, open_picture
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # a phone photo is 12-50 MP; more than this is no goods picture
+MAX_PIXELS = MAX_PICTURE_PIXELS  # a phone photo is 12-50 MP; more than this is no goods picture
 MAX_SIDE = 640
+_REASONS = {"size": "too_large", "pixels": "too_many_pixels", "format": "not_a_picture"}
 
 
 def prepare_picture(data: bytes) -> tuple[str, bytes]:
@@ -25,25 +28,16 @@ def prepare_picture(data: bytes) -> tuple[str, bytes]:
 
     The file name is the digest of the PNG, so the same picture uploaded twice is one file.
     """
-    if len(data) > MAX_BYTES:
-        raise CornerError("invalid_request", field="picture", reason="too_large")
     try:
-        with warnings.catch_warnings():
-            # a decompression bomb is refused below, not reported as a warning
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise CornerError("invalid_request", field="picture", reason="too_large")
+        with open_picture(data, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS) as image:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # damage is refused below, not only warned of
                 image.load()
                 picture = image.convert("RGBA")
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except CornerError as error:
+        reason = _REASONS.get(str(error.details.get("reason")), "not_a_picture")
+        raise CornerError("invalid_request", field="picture", reason=reason) from None
+    except PICTURE_DAMAGE:
         raise CornerError("invalid_request", field="picture", reason="not_a_picture") from None
     picture.thumbnail((MAX_SIDE, MAX_SIDE))
     buffer = io.BytesIO()

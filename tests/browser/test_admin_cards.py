@@ -197,6 +197,12 @@ def test_import_preview_then_confirm(instance, db, serve, office_page, tmp_path)
     confirm.wait_for()
     screenshot(page, "import-preview")
     assert count_members(db) == 1
+    # the rows stay on the server: the form sends the import's id and the CSRF token only
+    sent = page.locator("form[data-import-confirm] input").evaluate_all(
+        "inputs => inputs.map(input => input.name).sort()"
+    )
+    assert sent == ["csrf_token", "import_id"]
+    assert page.locator("#import-working").is_hidden()  # "importing…" shows once confirmed
     confirm.click()
     page.wait_for_url("**/admin/members")
     assert count_members(db) == 3
