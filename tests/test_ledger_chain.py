@@ -10,7 +10,9 @@ chain from the migration.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 from hypothesis.stateful import invariant
+from openpyxl import load_workbook
 
 from points.chain import (
     COLUMNS,
@@ -283,3 +286,51 @@ class ChainedBooks(Books):
 
 ChainedBooks.TestCase.settings = settings(max_examples=40, stateful_step_count=20, deadline=None)
 TestChainedBooks = ChainedBooks.TestCase
+
+
+# --- the head where staff see it: the dashboard, every print and every export ----------------
+
+
+def printed_head(text: str) -> str:
+    found = re.search(r"P\d+:[0-9a-f]{12} S\d+:[0-9a-f]{12}", text)
+    assert found, "no ledger fingerprint"
+    return found.group(0)
+
+
+def test_the_head_is_on_the_dashboard_and_on_every_print(admin_client, client, db):
+    busy_books(db)
+    head = fingerprint(db)
+    branch = db.execute("SELECT id FROM branches").fetchone()[0]
+    quarter = db.execute("SELECT quarter FROM points_entries").fetchone()[0]
+    pages = {
+        "dashboard": admin_client.get("/admin/").text,
+        "statement": admin_client.get("/admin/members/QZ001/record/print").text,
+        "board print": client.get(f"/board/{quarter}/{branch}?mode=print").text,
+    }
+    for name, page in pages.items():
+        assert printed_head(page) == head, name
+    assert "账本指纹" in pages["dashboard"]
+    # a new row moves the head: the next print shows the new one
+    award_points(db, number="QZ001", points=1, reason="巡河", request_id=rid(), actor="t")
+    assert printed_head(admin_client.get("/admin/").text) == fingerprint(db) != head
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/members/export.xlsx",
+        "/admin/audit/export.xlsx",
+        "/admin/quarters/{quarter}/board.xlsx",
+    ],
+)
+def test_every_xlsx_export_carries_the_head_on_its_last_sheet(admin_client, db, url):
+    busy_books(db)
+    quarter = db.execute("SELECT quarter FROM points_entries").fetchone()[0]
+    answer = admin_client.get(url.format(quarter=quarter))
+    assert answer.status_code == 200
+    book = load_workbook(io.BytesIO(answer.data))
+    last = book[book.sheetnames[-1]]
+    assert book.sheetnames[-1] == "账本指纹" and len(book.sheetnames) >= 2
+    assert last["A2"].value == fingerprint(db) and last["A2"].data_type == "s"
+    # checked later against the database: still in the chain
+    assert all(all(r.found.values()) for r in verify(db, at=last["A2"].value))
