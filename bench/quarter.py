@@ -9,13 +9,15 @@ Then it times, on that file: settling the current quarter (every member, from th
 review's listing of one branch, posting the last quarter (the settlement stored), one branch's
 board live and as posted, the board page and its JSON through the app, the version a screen
 asks every second, and the kiosk's quarter line for one member. Prints each figure; asserts
-nothing.
+nothing. The rows are hash-chained as the app chains them (points.chain); ``--verify-only``
+times ``corner verify`` and ``corner check`` on the file and nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import resource
 import shutil
 import statistics
 import sys
@@ -27,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from corner.app import create_app  # noqa: E402
 from points.board import board_version, member_standing, public_board  # noqa: E402
+from points.chain import COLUMNS, GENESIS, row_hash, verify  # noqa: E402
 from points.check import check  # noqa: E402
 from points.clock import quarter_of, set_clock  # noqa: E402
 from points.db import connect, transaction  # noqa: E402
@@ -89,10 +92,21 @@ def fill(db, members: int, branches: int, rows: int) -> None:
 
 
 def _insert(db, batch) -> None:
+    """Append rows with their ids and hashes, chained as points.chain.append does."""
+    head = db.execute("SELECT id, hash FROM points_entries ORDER BY id DESC LIMIT 1").fetchone()
+    row_id, previous = (head[0], head[1]) if head else (0, GENESIS)
+    rows = []
+    for member, delta, kind, reason, actor, quarter, request_id, created in batch:
+        row_id += 1
+        # the columns of points.chain.COLUMNS["points_entries"], in order
+        row = [row_id, member, delta, kind, reason, actor, quarter, None, None, request_id]
+        row += [created, None]
+        previous = row_hash("points_entries", previous, row)
+        rows.append((*row, previous))
     db.executemany(
-        "INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter, request_id,"
-        " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        batch,
+        f"INSERT INTO points_entries ({', '.join(COLUMNS['points_entries'])}, hash)"
+        f" VALUES ({', '.join('?' * (len(COLUMNS['points_entries']) + 1))})",
+        rows,
     )
 
 
@@ -109,12 +123,29 @@ def timed(label: str, function, runs: int = 5):
     return result
 
 
+def time_verify(db) -> None:
+    """corner verify and corner check on the filled file, and the peak memory of this process."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    reports = timed("corner verify (both chains, every row)", lambda: verify(db), 3)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for report in reports:
+        print(f"  {report.ledger}: {report.rows} rows, whole {report.whole}, head {report.head}")
+    print(f"  peak memory of this process: {before:.0f} MB before, {after:.0f} MB after")
+    problems = timed("corner check (with the chains)", lambda: check(db), 1)
+    print(f"  problems: {len(problems)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--branches", type=int, default=200)
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--verify-only",
+        action="store_true",
+        help="Fill, then time only corner verify and corner check (and the memory they take).",
+    )
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-quarter-"))
     try:
@@ -127,6 +158,9 @@ def main() -> None:
             f"{options.members} members in {options.branches} branches, {options.rows} rows over"
             f" 20 quarters: filled in {time.perf_counter() - started:.0f} s, {size:.0f} MB"
         )
+        if options.verify_only:
+            time_verify(db)
+            return
         current, last = quarter_of(), previous_quarter(quarter_of())
         print("core")
         lines = timed(

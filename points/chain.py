@@ -96,9 +96,13 @@ _NO_UPDATE = (
 )
 
 
+# json.dumps with these options, made once (json.dumps would build an encoder on every call)
+_JSON = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+
+
 def encode(ledger: str, row: Sequence) -> bytes:
     """The canonical bytes of a row: JSON of [ledger, *row] with the columns of ``COLUMNS``."""
-    return json.dumps([ledger, *row], ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    return _JSON.encode([ledger, *row]).encode("ascii")
 
 
 def row_hash(ledger: str, previous: bytes, row: Sequence) -> bytes:
