@@ -255,6 +255,18 @@ def corner_passes(path: Path, command: str) -> str | None:
     return None if done.returncode == 0 else f"corner {command}: {done.stdout}{done.stderr}"
 
 
+def start_server(path: Path, threads: int) -> Server:
+    """A new ``corner serve``; a free port taken by someone else between the pick and the bind
+    (other suites run on this machine) is tried again with another port."""
+    for attempt in range(3):
+        try:
+            return Server(path, threads=threads)
+        except RuntimeError as error:
+            if "Address already in use" not in str(error) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def kill(server: Server) -> None:
     server.process.kill()  # SIGKILL: no handler, no flush, mid-write
     server.process.wait()
@@ -272,7 +284,7 @@ def one_round(
     threads: int = 16,
 ) -> None:
     activity_id = new_activity(corner, number)
-    server = Server(corner.path, threads=threads)
+    server = start_server(corner.path, threads)
     stop, cut_off = threading.Event(), []
     shares = [corner.checkin_tokens[index::devices] for index in range(devices)]
     workers = [
@@ -303,7 +315,7 @@ def one_round(
             kill(server)
 
     # the next life of the server: everything cut off is sent again, a few answers repeated
-    server = Server(corner.path, threads=threads)
+    server = start_server(corner.path, threads)
     try:
         tally.unanswered += len(cut_off)
         checkin_device = device(server.url)
