@@ -31,6 +31,8 @@ def test_kill_9_mid_stream_loses_and_doubles_nothing(instance):
     assert tally.problems == [], "\n".join(tally.problems[:10])
     assert tally.rounds == ROUNDS
     assert tally.acknowledged > 0
+    assert tally.unanswered > 0  # the kills cut requests off mid-stream (then sent again)
+    assert tally.retried_same > 0  # answered requests repeated after a restart: the same answer
     assert (tally.found, tally.lost, tally.doubled) == (tally.acknowledged, 0, 0), tally.line()
     kinds = {acked.kind for acked in corner.acked}
     assert kinds == {"redeem", "checkin"}  # both kinds of write were under way
