@@ -9,6 +9,7 @@ from flask import render_template
 
 from admin.charts import nice_top, quarter_points_chart
 from admin.goods import chosen_corner
+from points.chain import fingerprint
 from points.clock import now
 from points.periods import recent_quarters
 from points.reports import dashboard
@@ -97,4 +98,5 @@ def render_dashboard():
         points_chart=quarter_points_chart(points_by_quarter(get_db(), recent_quarters(4))),
         corner=corner,
         corners=corners,
+        fingerprint=fingerprint(get_db()),
     )

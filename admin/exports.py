@@ -11,10 +11,15 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 
+from flask_babel import gettext
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
+
+from points.chain import fingerprint
+from points.clock import timestamp
+from web.db import get_db
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,7 +49,11 @@ def workbook(
     *,
     widths: tuple[int, ...] = (),
 ) -> io.BytesIO:
-    """An ``.xlsx`` of (title, header, rows) sheets: bold header, frozen, text cells as text."""
+    """An ``.xlsx`` of (title, header, rows) sheets: bold header, frozen, text cells as text.
+
+    A last sheet carries the ledgers' fingerprint (``points.chain``) and the time of the export,
+    so the file can later be checked against the database with ``corner verify --at``.
+    """
     book = Workbook()
     book.remove(book.active)
     for title, header, rows in sheets:
@@ -55,9 +64,18 @@ def workbook(
         for column, width in enumerate(widths, start=1):
             sheet.column_dimensions[sheet.cell(1, column).column_letter].width = width
         sheet.freeze_panes = "A2"
-    if not book.sheetnames:
-        book.create_sheet("-")
+    _fingerprint_sheet(book)
     buffer = io.BytesIO()
     book.save(buffer)
     buffer.seek(0)
     return buffer
+
+
+def _fingerprint_sheet(book: Workbook) -> None:
+    """The last sheet: the ledgers' head as of this export (the member import reads sheet 1)."""
+    sheet = book.create_sheet(gettext("Ledger fingerprint")[:31])
+    append_row(sheet, [gettext("Ledger fingerprint"), gettext("Exported at")], bold=True)
+    append_row(sheet, [fingerprint(get_db()), timestamp()])
+    append_row(sheet, [gettext("Check it against the database with: corner verify --at")])
+    sheet.column_dimensions["A"].width = 40
+    sheet.column_dimensions["B"].width = 30

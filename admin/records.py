@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange
 from admin.blueprint import blueprint
 from admin.forms import at_most, new_request_id, strip
 from admin.members import member_or_404
+from points.chain import fingerprint
 from points.clock import now
 from points.ledger import MAX_POINTS_PER_ENTRY, award_points, deduct_points
 from points.members import get_member
@@ -186,4 +187,5 @@ def member_statement(number: str):
         statement=statement(record, start, end),
         kinds=KINDS,
         today=now().date(),
+        fingerprint=fingerprint(get_db()),
     )

@@ -9,7 +9,9 @@ Then it times, on that file: settling the current quarter (every member, from th
 review's listing of one branch, posting the last quarter (the settlement stored), one branch's
 board live and as posted, the board page and its JSON through the app, the version a screen
 asks every second, and the kiosk's quarter line for one member. Prints each figure; asserts
-nothing.
+nothing. The rows are hash-chained as the app chains them (points.chain); ``--verify-only``
+times ``corner verify`` and ``corner check`` on the file and nothing else; ``--migrate-only``
+fills a database of schema 7 (before the chain) and times migration 008 sealing its rows.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from corner.app import create_app  # noqa: E402
 from points.board import board_version, member_standing, public_board  # noqa: E402
+from points.chain import COLUMNS, GENESIS, row_hash, verify  # noqa: E402
 from points.check import check  # noqa: E402
 from points.clock import quarter_of, set_clock  # noqa: E402
-from points.db import connect, transaction  # noqa: E402
+from points.db import apply_migrations, connect, transaction  # noqa: E402
 from points.periods import previous_quarter  # noqa: E402
 from points.quarters import begin_review, post_quarter  # noqa: E402
 from points.review import review_quarter  # noqa: E402
@@ -45,7 +48,7 @@ def quarters_back(count: int) -> list[str]:
     return list(reversed(names))
 
 
-def fill(db, members: int, branches: int, rows: int) -> None:
+def fill(db, members: int, branches: int, rows: int, *, chained: bool = True) -> None:
     rng = random.Random(7)
     quarters = quarters_back(20)
     with transaction(db):
@@ -79,20 +82,39 @@ def fill(db, members: int, branches: int, rows: int) -> None:
             created = f"{quarter[:4]}-{3 * int(quarter[5]) - 1:02d}-15T10:00:00.000+08:00"
             batch.append((member, delta, kind, "理论学习", "bench", quarter, f"b-{row}", created))
             if len(batch) == 50_000:
-                _insert(db, batch)
+                _insert(db, batch, chained)
                 batch = []
-        _insert(db, batch)
+        _insert(db, batch, chained)
         db.executemany(
             "UPDATE members SET balance = ? WHERE id = ?",
             [(balances[member], member) for member in range(1, members + 1)],
         )
 
 
-def _insert(db, batch) -> None:
+def _insert(db, batch, chained: bool = True) -> None:
+    """Append rows with their ids and hashes, chained as points.chain.append does (or, in a
+    database of schema 7, as the release before the chain wrote them)."""
+    if not chained:
+        db.executemany(
+            "INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter,"
+            " request_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            batch,
+        )
+        return
+    head = db.execute("SELECT id, hash FROM points_entries ORDER BY id DESC LIMIT 1").fetchone()
+    row_id, previous = (head[0], head[1]) if head else (0, GENESIS)
+    rows = []
+    for member, delta, kind, reason, actor, quarter, request_id, created in batch:
+        row_id += 1
+        # the columns of points.chain.COLUMNS["points_entries"], in order
+        row = [row_id, member, delta, kind, reason, actor, quarter, None, None, request_id]
+        row += [created, None]
+        previous = row_hash("points_entries", previous, row)
+        rows.append((*row, previous))
     db.executemany(
-        "INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter, request_id,"
-        " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        batch,
+        f"INSERT INTO points_entries ({', '.join(COLUMNS['points_entries'])}, hash)"
+        f" VALUES ({', '.join('?' * (len(COLUMNS['points_entries']) + 1))})",
+        rows,
     )
 
 
@@ -109,15 +131,67 @@ def timed(label: str, function, runs: int = 5):
     return result
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory in MB (Linux; 0 where ``resource`` is missing)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def time_verify(db) -> None:
+    """corner verify and corner check on the filled file, and the peak memory of this process."""
+    before = peak_mb()
+    reports = timed("corner verify (both chains, every row)", lambda: verify(db), 3)
+    after = peak_mb()
+    for report in reports:
+        print(f"  {report.ledger}: {report.rows} rows, whole {report.whole}, head {report.head}")
+    print(f"  peak memory of this process: {before:.0f} MB before, {after:.0f} MB after")
+    problems = timed("corner check (with the chains)", lambda: check(db), 1)
+    print(f"  problems: {len(problems)}")
+
+
+def time_migration(folder: Path, options) -> None:
+    """Migration 008 on a database of schema 7 that holds the rows: the chain sealed once."""
+    folder.mkdir(exist_ok=True)
+    db = connect(folder / "old.db", migrate=False)
+    apply_migrations(db, upto=7)
+    started = time.perf_counter()
+    fill(db, options.members, options.branches, options.rows, chained=False)
+    print(f"schema 7: {options.rows} rows filled in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    apply_migrations(db)
+    print(
+        f"  migration 008 and later (the chain of {options.rows} rows sealed):"
+        f" {time.perf_counter() - started:.1f} s;"
+        f" peak memory {peak_mb():.0f} MB"
+    )
+    time_verify(db)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--branches", type=int, default=200)
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--migrate-only",
+        action="store_true",
+        help="Fill a database of schema 7 (before the chain), then time migration 008 on it.",
+    )
+    parser.add_argument(
+        "--verify-only",
+        action="store_true",
+        help="Fill, then time only corner verify and corner check (and the memory they take).",
+    )
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-quarter-"))
     try:
+        if options.migrate_only:
+            time_migration(folder, options)
+            return
         instance, _created = init_instance(folder / "instance")
         db = connect(instance.database)
         started = time.perf_counter()
@@ -127,6 +201,9 @@ def main() -> None:
             f"{options.members} members in {options.branches} branches, {options.rows} rows over"
             f" 20 quarters: filled in {time.perf_counter() - started:.0f} s, {size:.0f} MB"
         )
+        if options.verify_only:
+            time_verify(db)
+            return
         current, last = quarter_of(), previous_quarter(quarter_of())
         print("core")
         lines = timed(

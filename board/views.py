@@ -15,6 +15,7 @@ from flask_babel import get_locale, gettext
 from points.board import board_version, public_board
 from points.boards import authenticate_board, board_is_active
 from points.branches import list_communities
+from points.chain import fingerprint
 from points.clock import now, quarter_of
 from points.errors import CornerError
 from points.quarters import list_quarters
@@ -139,6 +140,7 @@ def _page(quarter: str, **which: int):
         page_seconds=min(max(request.args.get("seconds", PAGE_SECONDS, type=int), 1), 600),
         today=now().date(),
         language=str(get_locale()),
+        fingerprint=fingerprint(get_db()),
     )
 
 

@@ -1,11 +1,13 @@
 """``corner check``: recompute balances and stock from the ledgers and compare with the cache.
 
-Also: redemptions against their points and stock rows, reversals, check-in awards, and
-SQLite's own integrity and foreign-key checks.
+Also: redemptions against their points and stock rows, reversals, check-in awards, the hash
+chains of both ledgers (``points.chain``: the first row that breaks each, as ``corner verify``
+names it), and SQLite's own integrity and foreign-key checks.
 """
 
 from __future__ import annotations
 
+from points.chain import chain_problems
 from points.db import Store
 from points.settlement import settlement_problems
 
@@ -73,6 +75,7 @@ def check(db: Store) -> list[str]:
     for statement in _CHECKS.values():
         problems.extend(row[0] for row in db.execute(statement))
     problems.extend(settlement_problems(db))
+    problems.extend(chain_problems(db))
     integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
     if integrity != "ok":
         problems.append(f"database integrity: {integrity}")

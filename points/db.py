@@ -9,7 +9,13 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+from points.chain import seal_existing_rows
+
 BUSY_TIMEOUT_MS = 30_000
+
+# Steps that SQL cannot do, run right after a migration's script in the same transaction:
+# SQLite has no SHA-256, so the chain over the rows already in the ledgers is computed here.
+AFTER_MIGRATION = {8: seal_existing_rows}
 
 # One lock per database file for the writers of this process. SQLite serialises writers anyway;
 # without this lock, threads waiting for BEGIN IMMEDIATE sleep in SQLite's busy handler
@@ -93,10 +99,13 @@ def schema_version(db: Store) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
-def apply_migrations(db: Store) -> int:
-    """Bring the schema up to date in place; each migration is one transaction."""
+def apply_migrations(db: Store, *, upto: int | None = None) -> int:
+    """Bring the schema up to date in place; each migration is one transaction.
+
+    ``upto``: stop after this migration (tests build a database of an earlier release).
+    """
     for number, _name, sql in migration_scripts():
-        if number <= schema_version(db):
+        if number <= schema_version(db) or (upto is not None and number > upto):
             continue
         # executescript would commit on its own; run the statements inside our transaction.
         with transaction(db):
@@ -104,6 +113,8 @@ def apply_migrations(db: Store) -> int:
                 continue
             for statement in _split_sql(sql):
                 db.execute(statement)
+            if number in AFTER_MIGRATION:
+                AFTER_MIGRATION[number](db)
             db.execute(f"PRAGMA user_version = {number}")
     return schema_version(db)
 

@@ -1,13 +1,15 @@
 """The points ledger: its one row writer, awards, deductions, and a balance as a sum of rows.
 
 Every points row (award, deduction, redemption, reversal) goes through ``add_points_entry``,
-which moves the cached balance in the same write with a guarded update.
+which moves the cached balance in the same write with a guarded update and chains the row
+(``points.chain``: each row's hash covers the one before).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from points.chain import append
 from points.clock import timestamp
 from points.db import Store
 from points.errors import CornerError
@@ -60,24 +62,23 @@ def add_points_entry(
     if not updated:
         balance = db.execute("SELECT balance FROM members WHERE id = ?", [member_id]).fetchone()[0]
         raise CornerError("insufficient_points", balance=balance, needed=-delta)
-    entry_id = db.execute(
-        "INSERT INTO points_entries (member_id, delta, kind, reason, actor, quarter,"
-        " redemption_id, activity_id, request_id, created, corrects)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            member_id,
-            delta,
-            kind,
-            reason,
-            actor,
-            quarter,
-            redemption_id,
-            activity_id,
-            request_id,
-            timestamp(),
-            corrects,
-        ],
-    ).lastrowid
+    entry_id = append(
+        db,
+        "points_entries",
+        {
+            "member_id": member_id,
+            "delta": delta,
+            "kind": kind,
+            "reason": reason,
+            "actor": actor,
+            "quarter": quarter,
+            "redemption_id": redemption_id,
+            "activity_id": activity_id,
+            "request_id": request_id,
+            "created": timestamp(),
+            "corrects": corrects,
+        },
+    )
     return entry_id, updated[0][0]
 
 

@@ -2,14 +2,16 @@
 
 Stock moves only by ledger rows (restock, redemption, correction, reversal) appended by
 ``add_stock_entry``, which moves the cached count in ``stock`` in the same write with a guarded
-update, so stock never goes below zero. Here too: restocking, corrections after a count, the
-low-stock thresholds and list, and a good's stock history. The catalogue is ``points.goods``.
+update, so stock never goes below zero, and chains the row (``points.chain``). Here too:
+restocking, corrections after a count, the low-stock thresholds and list, and a good's stock
+history. The catalogue is ``points.goods``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from points.chain import append
 from points.clock import timestamp
 from points.corners import DEFAULT_CORNER, check_corner
 from points.db import Store
@@ -75,21 +77,21 @@ def add_stock_entry(
             [corner_id, goods_id, delta],
         )
         on_hand = delta
-    db.execute(
-        "INSERT INTO stock_entries (corner_id, goods_id, delta, kind, source, note, actor,"
-        " redemption_id, request_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            corner_id,
-            goods_id,
-            delta,
-            kind,
-            source,
-            note,
-            actor,
-            redemption_id,
-            request_id,
-            timestamp(),
-        ],
+    append(
+        db,
+        "stock_entries",
+        {
+            "corner_id": corner_id,
+            "goods_id": goods_id,
+            "delta": delta,
+            "kind": kind,
+            "source": source,
+            "note": note,
+            "actor": actor,
+            "redemption_id": redemption_id,
+            "request_id": request_id,
+            "created": timestamp(),
+        },
     )
     return on_hand
 

@@ -119,7 +119,8 @@ def test_the_board_exports_one_sheet_per_branch(admin_client, db, members, clock
     answer = admin_client.get("/admin/quarters/2026Q1/board.xlsx")
     assert answer.status_code == 200
     book = load_workbook(io.BytesIO(answer.data))
-    assert book.sheetnames == ["银枫社区 第一支部", "银枫社区 第二支部"]
+    # and last, the ledgers' fingerprint at the export (points.chain)
+    assert book.sheetnames == ["银枫社区 第一支部", "银枫社区 第二支部", "账本指纹"]
     first = [[cell.value for cell in row] for row in book["银枫社区 第一支部"].iter_rows()]
     assert first[0][:3] == ["排名", "编号", "姓名"]
     assert first[1][:3] == [1, "QZ001", "张三"] and first[1][9] == 26

@@ -152,7 +152,13 @@ def test_check_finds_a_ledger_row_that_bypassed_the_core(db):
         [member.id],
     )
     problems = check(db)
-    assert problems == ["member QZ001: stored balance 5 but ledger sums to 8"]
+    assert problems[0] == "member QZ001: stored balance 5 but ledger sums to 8"
+    # and the row has no place in the hash chain (points.chain)
+    assert problems[1:] == [
+        "points_entries row 2: no hash: written outside the app (member_id=1, delta=3,"
+        " kind='award', reason='x', actor='t', quarter='2026Q4', redemption_id=None,"
+        " activity_id=None, request_id='r', created='now', corrects=None)"
+    ]
 
 
 def test_entries_record_the_quarter(db):

@@ -21,6 +21,7 @@ from corner.cli.quarters import quarters
 from corner.cli.users import create_staff, password_stdin_option, users, warn_without_admin
 from corner.demo import fill_demo
 from corner.server import Guards, create_server
+from points.chain import verify as verify_chain
 from points.check import check as check_books
 from points.db import connect
 from points.errors import MESSAGES, CornerError
@@ -358,6 +359,59 @@ def check(obj) -> None:
     if problems:
         raise click.ClickException(_("%(n)s problem(s) found", n=len(problems)))
     click.echo(_("All balances and stock levels agree with the ledgers."))
+
+
+@cli.command()
+@click.option(
+    "--at",
+    "fingerprint",
+    metavar="FINGERPRINT",
+    help="A printed fingerprint (P<row>:<hex> S<row>:<hex>, either or both): is that head in the"
+    " chain, i.e. is the printed state a beginning of today's ledger?",
+)
+@click.pass_obj
+def verify(obj, fingerprint: str | None) -> None:
+    """Recompute the hash chains of both ledgers; exit 1 at the first row that breaks one."""
+
+    try:
+        reports = verify_chain(obj.db(), at=fingerprint)
+    except ValueError:
+        raise click.BadParameter(
+            _("a fingerprint looks like P1234:1a2b3c4d5e6f S567:abcdef012345"),
+            param_hint="--at",
+        ) from None
+    names = {"points_entries": _("Points ledger"), "stock_entries": _("Stock ledger")}
+    failed = 0
+    for report in reports:
+        if report.whole:
+            click.echo(
+                _(
+                    "%(ledger)s: %(n)s rows, the chain holds; head %(head)s",
+                    ledger=names[report.ledger],
+                    n=report.rows,
+                    head=report.head,
+                )
+            )
+        else:
+            failed += 1
+            click.echo(
+                _(
+                    "%(ledger)s: the chain breaks at row %(id)s (after %(n)s good rows)",
+                    ledger=names[report.ledger],
+                    id=report.broken_at,
+                    n=report.rows,
+                )
+            )
+            click.echo(f"  {report.problem}")
+        for token, found in report.found.items():
+            if found:
+                click.echo(_("%(head)s is in the chain", head=token))
+            else:
+                failed += 1
+                click.echo(_("%(head)s is NOT in the chain", head=token))
+    if failed:
+        raise click.ClickException(_("%(n)s problem(s) found", n=failed))
+    click.echo(_("Fingerprint: %(fingerprint)s", fingerprint=" ".join(r.head for r in reports)))
 
 
 for command in (activities, boards, cards, kiosks, quarters, reader, users):
