@@ -12,6 +12,7 @@ from admin import (  # noqa: F401 - each module attaches its views to the bluepr
     goods,
     home,
     imports,
+    logins,
     members,
     pin,
     quarters,
