@@ -109,7 +109,17 @@ def _serve(instance: Instance, host: str, port: int, threads: int) -> None:
     if instance.settings.demo:
         click.echo(_("Demo cards: http://%(host)s:%(port)s/kiosk/demo-cards", host=host, port=port))
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="exchange-corner", _quiet=True)
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="exchange-corner",
+        # waitress drops X-Forwarded-* headers; behind a declared proxy the app reads them
+        # (web.proxy), else they stay dropped
+        clear_untrusted_proxy_headers=not instance.settings.trusted_proxies,
+        _quiet=True,
+    )
 
 
 @cli.command()
