@@ -17,6 +17,11 @@ from web.auth import staff_gate
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 blueprint.before_request(staff_gate)
+# the admin pages' style sheets and script, outside the gate (the login page needs them too):
+# files of the package, the same for everyone, at /admin-static/
+assets = Blueprint(
+    "admin_assets", __name__, static_folder="static", static_url_path="/admin-static"
+)
 
 
 @blueprint.context_processor

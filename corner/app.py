@@ -87,6 +87,7 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
         checkin.blueprint,
         board_views.blueprint,
         admin.blueprint,
+        admin.assets,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
