@@ -117,6 +117,18 @@ def set_password(
         return get_staff(db, username)
 
 
+def _keep_an_admin(db: Store, staff: Staff) -> None:
+    """Refuse to take the last active admin away (``staff_last_admin``); inside the write, so
+    two admins cannot remove each other at the same moment."""
+    if staff.role == "admin" and staff.active:
+        others = db.execute(
+            "SELECT count(*) FROM staff WHERE role = 'admin' AND active = 1 AND username <> ?",
+            [staff.username],
+        ).fetchone()[0]
+        if not others:
+            raise CornerError("staff_last_admin", username=staff.username)
+
+
 def _set_active(db: Store, *, username: str, active: bool, actor: str) -> Staff:
     username = normalise_username(username)
     # the browser's actor is the login name: an admin who locked themselves out could not undo it
@@ -126,13 +138,8 @@ def _set_active(db: Store, *, username: str, active: bool, actor: str) -> Staff:
         staff = get_staff(db, username)
         if staff is None:
             raise CornerError("staff_unknown", username=username)
-        if not active and staff.role == "admin" and staff.active:
-            others = db.execute(
-                "SELECT count(*) FROM staff WHERE role = 'admin' AND active = 1 AND username <> ?",
-                [username],
-            ).fetchone()[0]
-            if not others:  # checked inside the write: two admins cannot remove each other
-                raise CornerError("staff_last_admin", username=username)
+        if not active:
+            _keep_an_admin(db, staff)
         db.execute("UPDATE staff SET active = ? WHERE username = ?", [int(active), username])
         if not active:
             end_account_logins(db, username=username, reason="deactivated")
@@ -159,6 +166,36 @@ def deactivate_staff(db: Store, *, username: str, actor: str) -> Staff:
 def reactivate_staff(db: Store, *, username: str, actor: str) -> Staff:
     """Let a deactivated account log in again (with the password it had)."""
     return _set_active(db, username=username, active=True, actor=actor)
+
+
+def set_role(db: Store, *, username: str, role: str, actor: str) -> Staff:
+    """Make an account an admin or an organiser; every open login of it ends at once.
+
+    A login's rights are the role it was opened with in the user's mind: whoever was demoted
+    logs in again and sees what they may do now. The last active admin stays one
+    (``staff_last_admin``). The same role again changes nothing and ends nothing.
+    """
+    username = normalise_username(username)
+    if role not in ROLES:
+        raise CornerError("invalid_request", field="role")
+    with transaction(db):
+        staff = get_staff(db, username)
+        if staff is None:
+            raise CornerError("staff_unknown", username=username)
+        if staff.role == role:
+            return staff
+        _keep_an_admin(db, staff)
+        db.execute("UPDATE staff SET role = ? WHERE username = ?", [role, username])
+        end_account_logins(db, username=username, reason="role")
+        record(
+            db,
+            actor=actor,
+            action="set_role",
+            target=f"staff:{username}",
+            before={"role": staff.role},
+            after={"role": role},
+        )
+        return get_staff(db, username)
 
 
 def unlock_staff(db: Store, *, username: str, actor: str) -> Staff:

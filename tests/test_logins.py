@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
+from click.testing import CliRunner
 
+from corner.cli import cli
+from points.errors import CornerError
 from points.logins import IDLE_SECONDS, open_logins
-from points.staff import deactivate_staff, set_pin
+from points.staff import deactivate_staff, get_staff, set_pin, set_role
 from tests.admin_support import PASSWORD, admin_app, logged_in, login, make_staff
 from tests.helpers import make_activity
 
@@ -164,3 +168,24 @@ def test_the_attack_of_the_issue_against_the_real_server(instance, db, serve):
     )
     replay = copy.get(server.url + "/admin/", allow_redirects=False)
     assert replay.status_code == 302 and "/admin/login" in replay.headers["Location"]
+
+
+def test_a_role_change_ends_every_login_of_the_account(office, db, instance):
+    make_staff(db, "zhao")
+    zhao = logged_in(office, "zhao")
+    thief = copy_of(zhao, office)
+    result = CliRunner().invoke(
+        cli, ["--instance", str(instance.path), "users", "role", "zhao", "organiser"]
+    )
+    assert result.exit_code == 0, result.output
+    assert refused_page(thief) and refused_page(zhao)
+    assert get_staff(db, "zhao").role == "organiser"
+    # logged in again, zhao is an organiser: the staff list is refused now
+    zhao = logged_in(office, "zhao")
+    assert zhao.get("/admin/staff").status_code == 403
+    # the same role again ends nothing; the last active admin stays one
+    set_role(db, username="zhao", role="organiser", actor="test")
+    assert zhao.get("/admin/").status_code == 200
+    with pytest.raises(CornerError) as refused:
+        set_role(db, username="wang", role="organiser", actor="test")
+    assert refused.value.code == "staff_last_admin"
