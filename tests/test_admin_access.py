@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from points.audit import list_audit
-from points.lockout import LOCK_SECONDS
+from points.lockout import GLOBAL_LIMIT, LOCK_SECONDS
 from points.members import count_members
 from points.staff import deactivate_staff, set_password
 from tests.admin_support import PASSWORD, admin_app, csrf_token, login, make_staff
@@ -262,3 +262,22 @@ def test_kiosk_pages_link_to_no_admin_page(office):
         assert response.status_code == 200
         assert "/admin" not in response.text, url
         response.close()
+
+
+def test_guessing_from_everywhere_locks_the_account_until_an_admin_unlocks_it(office, db):
+    make_staff(db, "zhao")
+    for n in range(GLOBAL_LIMIT):  # one guess from each of fifty addresses
+        guesser = office.test_client()
+        guesser.environ_base.update(REMOTE_ADDR=f"198.51.100.{n}")
+        answer = login(guesser, password="wrong password")
+        assert answer.status_code == (429 if n == GLOBAL_LIMIT - 1 else 401)
+    assert answer.status_code == 429
+    office_desk = office.test_client()
+    office_desk.environ_base.update(REMOTE_ADDR="192.168.1.10")
+    refused = login(office_desk)
+    assert refused.status_code == 429 and "登录失败次数太多" in refused.text
+    zhao = office.test_client()
+    zhao.environ_base.update(REMOTE_ADDR="192.168.1.11")
+    assert login(zhao, "zhao").status_code == 302
+    assert zhao.post("/admin/staff/wang/unlock").status_code == 302
+    assert login(office_desk).status_code == 302
