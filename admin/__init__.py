@@ -12,6 +12,7 @@ from admin import (  # noqa: F401 - each module attaches its views to the bluepr
     goods,
     home,
     imports,
+    logins,
     members,
     pin,
     quarters,
@@ -21,6 +22,6 @@ from admin import (  # noqa: F401 - each module attaches its views to the bluepr
     standards,
     stock,
 )
-from admin.blueprint import blueprint
+from admin.blueprint import assets, blueprint
 
-__all__ = ["blueprint"]
+__all__ = ["assets", "blueprint"]

@@ -12,7 +12,7 @@ from admin.blueprint import blueprint
 from admin.forms import at_most
 from points.passwords import MAX_PASSWORD
 from points.staff import MAX_USERNAME, authenticate
-from web.auth import end_login, organiser_allowed, public, start_login
+from web.auth import client_address, end_login, organiser_allowed, public, start_login
 from web.db import get_db
 from web.errors import shown_on
 
@@ -55,7 +55,12 @@ def login():
     if form.validate_on_submit():
         fields = {"login_failed": "password", "login_locked": "password"}
         with shown_on(form, fields) as refusal:
-            staff = authenticate(get_db(), username=form.username.data, password=form.password.data)
+            staff = authenticate(
+                get_db(),
+                username=form.username.data,
+                password=form.password.data,
+                address=client_address(),
+            )
             start_login(staff)
             return redirect(safe_next(request.args.get("next")))
         status = refusal.status

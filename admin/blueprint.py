@@ -15,10 +15,13 @@ from flask_babel import get_locale
 from points.clock import quarter_of
 from web.auth import staff_gate
 
-blueprint = Blueprint(
-    "admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static"
-)
+blueprint = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 blueprint.before_request(staff_gate)
+# the admin pages' style sheets and script, outside the gate (the login page needs them too):
+# files of the package, the same for everyone, at /admin-static/
+assets = Blueprint(
+    "admin_assets", __name__, static_folder="static", static_url_path="/admin-static"
+)
 
 
 @blueprint.context_processor

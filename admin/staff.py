@@ -27,6 +27,7 @@ from points.staff import (
     set_password,
     unlock_staff,
 )
+from web.auth import login_token
 from web.db import get_db
 from web.errors import Refusal, shown_on
 
@@ -130,15 +131,17 @@ def staff_password(username: str):
     refusal = Refusal()
     if form.validate_on_submit():
         with shown_on(form, FIELDS) as refusal:
+            own = account.username == g.staff.username
             set_password(
                 get_db(),
                 username=account.username,
                 password=form.password.data,
                 actor=g.staff.username,
+                # the new password ends every other login of the account; this one stays
+                keep_login=login_token() if own else None,
             )
-            if account.username == g.staff.username:
-                # the new password ends every login of the account, this one too
-                flash(gettext("Your password is changed. Please log in with the new one."))
+            if own:
+                flash(gettext("Your password is changed. Your other logins have ended."))
             else:
                 flash(gettext("The password of %(name)s is changed.", name=account.username))
             return redirect(url_for("admin.staff_list"))

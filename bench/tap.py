@@ -67,7 +67,7 @@ def main() -> int:
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 page.goto(server.url + "/kiosk")
                 page.wait_for_function(
-                    "document.getElementById('reader-status').dataset.state === 'ready'"
+                    "() => document.getElementById('reader-status').dataset.state === 'ready'"
                 )
                 for _ in range(options.taps + 1):  # the first tap warms up; it is not counted
                     wait_reader_state(READERS[0], present=False)
@@ -75,12 +75,12 @@ def main() -> int:
                     card = VirtualCard(UID)
                     inserted = time.time() * 1000
                     card.insert(wait=False)
-                    page.wait_for_function("window.kioskPainted !== null", timeout=10_000)
+                    page.wait_for_function("() => window.kioskPainted !== null", timeout=10_000)
                     painted = page.evaluate("window.kioskPainted")
                     rows.append((inserted, painted["reader_event_at"], painted["at"]))
                     card.remove(wait=False)
                     page.click("#finish")
-                    page.wait_for_function("document.body.dataset.screen === 'start'")
+                    page.wait_for_function("() => document.body.dataset.screen === 'start'")
                 browser.close()
         finally:
             server.stop()

@@ -16,7 +16,7 @@ from cards.token import TOKEN_PATTERN
 from corner.demo import DEMO_PIN
 from kiosk import api, checkin, pages
 from points.db import apply_migrations, connect
-from web import auth, errors, headers, views
+from web import auth, errors, headers, proxy, views
 from web.db import Connections
 from web.hub import CardHub
 from web.i18n import TRANSLATIONS, select_locale
@@ -54,6 +54,8 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
         DEMO_PIN=DEMO_PIN,
     )
     app.json.ensure_ascii = False
+    # the browser's address and https as a declared reverse proxy saw them; a Secure cookie then
+    proxy.serve_behind(app, instance.settings.trusted_proxies)
     # before any route is added: an id in an address stays inside SQLite's integers
     app.url_map.converters["int"] = BoundedIntConverter
     if test_config:
@@ -85,6 +87,7 @@ def create_app(instance: Instance | Path | str, test_config: dict | None = None)
         checkin.blueprint,
         board_views.blueprint,
         admin.blueprint,
+        admin.assets,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -329,8 +329,20 @@ class CornerServer(TcpWSGIServer):
         self.keep_shares(moment)
 
 
-def create_server(app, *, host: str, port: int, threads: int, guards: Guards) -> CornerServer:
-    """A listening server (not yet running): ``server.run()`` serves until interrupted."""
+def create_server(
+    app,
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    guards: Guards,
+    keep_forwarded_headers: bool = False,
+) -> CornerServer:
+    """A listening server (not yet running): ``server.run()`` serves until interrupted.
+
+    waitress drops X-Forwarded-* headers; behind a declared reverse proxy
+    (``keep_forwarded_headers``) they reach the app, which reads them (``web.proxy``).
+    """
     adj = Adjustments(
         host=host,
         port=port,
@@ -340,6 +352,7 @@ def create_server(app, *, host: str, port: int, threads: int, guards: Guards) ->
         channel_timeout=max(guards.idle_seconds, 1),
         cleanup_interval=guards.cleanup_seconds,
         asyncore_use_poll=True,  # poll() where there is one: no 1024-descriptor ceiling
+        clear_untrusted_proxy_headers=not keep_forwarded_headers,
     )
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)

@@ -27,6 +27,7 @@ from web.auth import (
     accepts_uploads,
     checkin_gate,
     checkin_staff,
+    client_address,
     end_login,
     end_pin_login,
     public,
@@ -65,7 +66,7 @@ def _language() -> dict:
 def _device() -> str:
     """Where a scan was made, for the scan log: this kiosk, or the browser's address."""
     channel = page_context().channel
-    return f"kiosk:{channel}" if channel else f"browser:{request.remote_addr}"
+    return f"kiosk:{channel}" if channel else f"browser:{client_address()}"
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -134,7 +135,9 @@ def pin_login():
     if not page_context().on_kiosk:
         # a PIN is short: it is for the kiosk's keypad; other browsers log in with a password
         return json_error("login_required")
-    staff = authenticate_pin(get_db(), pin=json_body().get("pin"), device=_device())
+    staff = authenticate_pin(
+        get_db(), pin=json_body().get("pin"), device=_device(), address=client_address()
+    )
     start_pin_login(staff)
     return jsonify({"ok": True, "next": url_for("checkin.start", **_language())})
 
@@ -149,7 +152,9 @@ def leave():
         # a kiosk is left to the members: a password login there ends with check-in
         end_login()
         return jsonify({"ok": True, "next": url_for("kiosk.start")})
-    authenticate_pin(get_db(), pin=json_body().get("pin"), device=_device())
+    authenticate_pin(
+        get_db(), pin=json_body().get("pin"), device=_device(), address=client_address()
+    )
     end_pin_login()
     return jsonify({"ok": True, "next": url_for("kiosk.start")})
 

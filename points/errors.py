@@ -40,6 +40,7 @@ MESSAGES: dict[str, str] = {
     "login_failed": N_("The user name or the password is wrong."),
     "login_required": N_("Your login has ended. Please log in again to go on."),
     "login_locked": N_("Too many failed logins. Please wait a few minutes and try again."),
+    "login_unknown": N_("This login has already ended."),
     "staff_exists": N_("A staff account with this name already exists."),
     "staff_unknown": N_("There is no staff account with this name."),
     "staff_last_admin": N_("This is the last active admin account; add another admin first."),

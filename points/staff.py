@@ -17,6 +17,7 @@ from points.clock import timestamp
 from points.db import Store, transaction
 from points.errors import CornerError
 from points.lockout import LOGINS, PINS, attempt, clear_failures
+from points.logins import PIN, end_account_logins
 from points.passwords import check_password, dummy_hash, hash_password, verify_password
 
 ROLES = ("admin", "organiser")
@@ -94,8 +95,14 @@ def add_staff(db: Store, *, username: str, password: str, role: str, actor: str)
     return staff
 
 
-def set_password(db: Store, *, username: str, password: str, actor: str) -> Staff:
-    """Give an account a new password; its open login sessions end, and any lock lifts."""
+def set_password(
+    db: Store, *, username: str, password: str, actor: str, keep_login: str | None = None
+) -> Staff:
+    """Give an account a new password; its open logins end, and any lock lifts.
+
+    ``keep_login`` is the token of the login that made the change, when it is the account's
+    own: that one stays open (whoever changes their password is still at their desk).
+    """
     username = normalise_username(username)
     password_hash = hash_password(check_password(password))
     with transaction(db):
@@ -105,8 +112,21 @@ def set_password(db: Store, *, username: str, password: str, actor: str) -> Staf
             "UPDATE staff SET password_hash = ? WHERE username = ?", [password_hash, username]
         )
         clear_failures(db, guard=LOGINS, key=username)
+        end_account_logins(db, username=username, reason="password", keep=keep_login)
         record(db, actor=actor, action="set_password", target=f"staff:{username}")
         return get_staff(db, username)
+
+
+def _keep_an_admin(db: Store, staff: Staff) -> None:
+    """Refuse to take the last active admin away (``staff_last_admin``); inside the write, so
+    two admins cannot remove each other at the same moment."""
+    if staff.role == "admin" and staff.active:
+        others = db.execute(
+            "SELECT count(*) FROM staff WHERE role = 'admin' AND active = 1 AND username <> ?",
+            [staff.username],
+        ).fetchone()[0]
+        if not others:
+            raise CornerError("staff_last_admin", username=staff.username)
 
 
 def _set_active(db: Store, *, username: str, active: bool, actor: str) -> Staff:
@@ -118,14 +138,11 @@ def _set_active(db: Store, *, username: str, active: bool, actor: str) -> Staff:
         staff = get_staff(db, username)
         if staff is None:
             raise CornerError("staff_unknown", username=username)
-        if not active and staff.role == "admin" and staff.active:
-            others = db.execute(
-                "SELECT count(*) FROM staff WHERE role = 'admin' AND active = 1 AND username <> ?",
-                [username],
-            ).fetchone()[0]
-            if not others:  # checked inside the write: two admins cannot remove each other
-                raise CornerError("staff_last_admin", username=username)
+        if not active:
+            _keep_an_admin(db, staff)
         db.execute("UPDATE staff SET active = ? WHERE username = ?", [int(active), username])
+        if not active:
+            end_account_logins(db, username=username, reason="deactivated")
         record(
             db,
             actor=actor,
@@ -138,7 +155,7 @@ def _set_active(db: Store, *, username: str, active: bool, actor: str) -> Staff:
 
 
 def deactivate_staff(db: Store, *, username: str, actor: str) -> Staff:
-    """Stop an account from logging in (its open sessions end at their next request).
+    """Stop an account from logging in; every open login of it ends at once.
 
     Nobody deactivates their own account (``staff_self``), and the last active admin stays
     (``staff_last_admin``): without one, nobody could run the admin pages.
@@ -151,20 +168,61 @@ def reactivate_staff(db: Store, *, username: str, actor: str) -> Staff:
     return _set_active(db, username=username, active=True, actor=actor)
 
 
+def set_role(db: Store, *, username: str, role: str, actor: str) -> Staff:
+    """Make an account an admin or an organiser; every open login of it ends at once.
+
+    A login's rights are the role it was opened with in the user's mind: whoever was demoted
+    logs in again and sees what they may do now. The last active admin stays one
+    (``staff_last_admin``). The same role again changes nothing and ends nothing.
+    """
+    username = normalise_username(username)
+    if role not in ROLES:
+        raise CornerError("invalid_request", field="role")
+    with transaction(db):
+        staff = get_staff(db, username)
+        if staff is None:
+            raise CornerError("staff_unknown", username=username)
+        if staff.role == role:
+            return staff
+        _keep_an_admin(db, staff)
+        db.execute("UPDATE staff SET role = ? WHERE username = ?", [role, username])
+        end_account_logins(db, username=username, reason="role")
+        record(
+            db,
+            actor=actor,
+            action="set_role",
+            target=f"staff:{username}",
+            before={"role": staff.role},
+            after={"role": role},
+        )
+        return get_staff(db, username)
+
+
 def unlock_staff(db: Store, *, username: str, actor: str) -> Staff:
-    """Lift a login lock-out at once (the real admin, locked out by someone guessing)."""
+    """Lift an account's lock-outs at once, from every address (the real admin, locked out).
+
+    PIN lock-outs name no account (they are per kiosk), so they are all lifted too: whoever is
+    unlocked may well be about to type their PIN.
+    """
     username = normalise_username(username)
     with transaction(db):
         staff = get_staff(db, username)
         if staff is None:
             raise CornerError("staff_unknown", username=username)
         clear_failures(db, guard=LOGINS, key=username)
+        clear_failures(db, guard=PINS, key=username)
         record(db, actor=actor, action="unlock_staff", target=f"staff:{username}")
         return staff
 
 
-def authenticate(db: Store, *, username: object, password: object) -> Staff:
-    """The active account these credentials open, or ``login_failed`` / ``login_locked``."""
+def authenticate(
+    db: Store, *, username: object, password: object, address: str | None = None
+) -> Staff:
+    """The active account these credentials open, or ``login_failed`` / ``login_locked``.
+
+    Failures count per (name, client ``address``) and, more slowly, per name from everywhere
+    (``points.lockout``).
+    """
     name = str(username or "").strip().lower()[:MAX_USERNAME]
     given = password if isinstance(password, str) else ""
 
@@ -176,7 +234,7 @@ def authenticate(db: Store, *, username: object, password: object) -> Staff:
         record(db, actor=name, action="login", target=f"staff:{name}")
         return _staff(found)
 
-    return attempt(db, guard=LOGINS, key=name, check=check)
+    return attempt(db, guard=LOGINS, key=name, address=address, check=check)
 
 
 # ---- check-in PINs -----------------------------------------------------------------------------
@@ -215,6 +273,7 @@ def set_pin(db: Store, *, username: str, pin: str | None, actor: str) -> Staff:
         ):
             raise CornerError("pin_taken")
         db.execute("UPDATE staff SET pin_digest = ? WHERE username = ?", [digest, username])
+        end_account_logins(db, username=username, reason="pin", kind=PIN)
         record(
             db,
             actor=actor,
@@ -224,11 +283,12 @@ def set_pin(db: Store, *, username: str, pin: str | None, actor: str) -> Staff:
         return get_staff(db, username)
 
 
-def authenticate_pin(db: Store, *, pin: object, device: str) -> Staff:
+def authenticate_pin(db: Store, *, pin: object, device: str, address: str | None = None) -> Staff:
     """The active staff member whose PIN this is, or ``pin_wrong`` / ``pin_locked``.
 
-    Failures are counted per device (a kiosk), since a PIN names no account: five wrong PINs
-    lock that device for five minutes, doubling like a login's lock-out.
+    Failures are counted per device (a kiosk) and client address, since a PIN names no account:
+    five wrong PINs lock that pair for five minutes, doubling like a login's lock-out; and more
+    slowly over every device and address at once (``points.lockout``).
     """
     device = str(device or "?")[:MAX_DEVICE]
     given = pin if isinstance(pin, str) and _PIN.fullmatch(pin) else None
@@ -244,4 +304,4 @@ def authenticate_pin(db: Store, *, pin: object, device: str) -> Staff:
         record(db, actor=found[0], action="pin_login", target=f"device:{device}")
         return _staff(found)
 
-    return attempt(db, guard=PINS, key=device, check=check)
+    return attempt(db, guard=PINS, key=device, address=address, check=check)

@@ -35,3 +35,14 @@ def logged_in(app, username: str = "wang"):
     client = app.test_client()
     assert login(client, username).status_code == 302
     return client
+
+
+def with_styles(client, html: str) -> str:
+    """The page and the style sheets it links, as the browser reads them (no inline styles)."""
+    sheets = []
+    for href in re.findall(r'<link rel="stylesheet" href="([^"]+)"', html):
+        response = client.get(href)
+        assert response.status_code == 200, href
+        sheets.append(response.text)
+        response.close()
+    return html + "\n".join(sheets)

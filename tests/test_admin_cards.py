@@ -12,6 +12,7 @@ from cards.qr import qr_png
 from points.audit import list_audit
 from points.errors import CornerError
 from points.member_cards import card_history, current_qr_card
+from tests.admin_support import with_styles
 from tests.helpers import card_token, make_member
 
 
@@ -138,13 +139,14 @@ def test_the_card_just_tapped_is_offered_only_to_a_browser_on_this_machine(
 
 def test_card_print_view_shows_name_number_branch_and_the_current_qr(instance, db, admin_client):
     make_member(db)
-    page = admin_client.get("/admin/members/QZ001/cards/print").text
+    page = with_styles(admin_client, admin_client.get("/admin/members/QZ001/cards/print").text)
     assert "张三" in page and "QZ001" in page and "第一支部" in page
     assert "@page { size: A4" in page and "width: 85.6mm; height: 54mm" in page
     image = re.search(r'src="data:image/png;base64,([^"]+)"', page).group(1)
     expected = qr_png(card_token(instance, db), box_size=8, border=2)
     assert base64.b64decode(image) == expected
     card_printer = admin_client.get("/admin/members/QZ001/cards/print?paper=card").text
+    card_printer = with_styles(admin_client, card_printer)
     assert "@page { size: 85.6mm 54mm; margin: 0; }" in card_printer
 
 

@@ -11,6 +11,7 @@ from cards.credentials import scan
 from points.clock import set_clock
 from points.ledger import award_points, deduct_points
 from points.redemptions import redeem, reverse_redemption
+from tests.admin_support import with_styles
 from tests.helpers import card_token, make_goods, make_member, rid
 
 
@@ -71,7 +72,7 @@ def test_statement_of_a_date_range_carries_the_balance_forward(admin_client, his
     assert re.search(r'class="used">[^<]*15<', page)
     assert re.search(r'class="closing">[^<]*25<', page)
     assert "张三" in page and "第一支部" in page and "QZ001" in page
-    assert "@page { size: A4" in page
+    assert "@page { size: A4" in with_styles(admin_client, page)
     assert "signatures" in page
 
 

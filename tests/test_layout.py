@@ -159,5 +159,6 @@ def test_every_answer_carries_the_security_headers(client, url):
     with client.get(url) as answer:  # a static file is streamed: close it
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
         assert answer.headers["X-Frame-Options"] == "DENY"
-        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+        policy = answer.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
         assert answer.headers["Referrer-Policy"] == "same-origin"

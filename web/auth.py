@@ -1,15 +1,17 @@
 """Who is asking: staff password logins, check-in PIN logins and kiosk bindings, and the gate.
 
-The one authentication module of every web surface. Three kinds of session live in the signed
-session cookie, each under its own keys:
+The one authentication module of every web surface. A staff login is a row on the server
+(``points.logins``); the signed session cookie carries only its random token, under its own key:
 
-- a staff login (``start_login``): a password login of the admin pages, for 8 hours at most and
-  30 minutes without a page; it ends when the password changes or the account is deactivated;
-- a check-in PIN login (``start_pin_login``), made on a kiosk's keypad: it opens check-in and
-  nothing else, and ends when the PIN changes or is cleared;
+- a staff login (``start_login``, key ``login``): a password login of the admin pages, for 8
+  hours at most and 30 minutes without a page; it ends at logout, when the password changes
+  (from another login), when the account is deactivated or an admin ends it;
+- a check-in PIN login (``start_pin_login``, key ``pin_login``), made on a kiosk's keypad: it
+  opens check-in and nothing else, and ends when the PIN changes or is cleared;
 - a kiosk binding (``bind_kiosk``): this browser is that kiosk (``web.context`` says what
   follows from it).
 
+Every request looks its token up, so a copy of a cookie kept from before a logout opens nothing.
 The gate is deny-by-default: ``staff_gate`` answers nothing without a staff login but views
 marked ``public``, and an organiser reaches only the views marked ``organiser_allowed``.
 """
@@ -21,17 +23,36 @@ from collections.abc import Callable
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext
 
-from points.clock import now
 from points.kiosks import Kiosk
+from points.logins import (
+    IDLE_SECONDS,
+    PASSWORD,
+    PIN,
+    PIN_IDLE_SECONDS,
+    SESSION_SECONDS,
+    Limits,
+    check_login,
+    open_login,
+)
+from points.logins import (
+    end_login as end_login_record,
+)
 from points.staff import Staff, get_staff
 from web.db import get_db
 from web.errors import json_error
 
-SESSION_SECONDS = 8 * 3600  # a login lasts a working day at most
-IDLE_SECONDS = 30 * 60  # and ends after half an hour without a page
-
-_STAFF_KEYS = ("staff", "staff_stamp", "staff_login", "staff_seen")
-_PIN_KEYS = ("checkin_staff", "checkin_pin_stamp")
+LOGIN_KEY = "login"  # the cookie's key for a password login's token
+PIN_LOGIN_KEY = "pin_login"  # and for a check-in PIN login's
+# what cookies of earlier versions held (the whole login): forgotten wherever they show up
+_OLD_KEYS = (
+    "staff",
+    "staff_stamp",
+    "staff_login",
+    "staff_seen",
+    "checkin_staff",
+    "checkin_pin_stamp",
+)
+_UNSET = object()
 
 
 # -- marks on views ------------------------------------------------------------------------------
@@ -66,60 +87,106 @@ def accepts_uploads(max_bytes: int, too_large: str | None = None) -> Callable:
 
 
 def upload_limit() -> None:
-    """Raise the body size limit for a marked view, for a browser with a staff session only.
+    """Raise the body size limit for a marked view, for a browser with an open staff login only.
 
     An app-level hook that must run before CSRFProtect's (the CSRF check reads the body), so
-    anyone without a login is refused on the small limit and never gets to send more first.
+    anyone without a login (or with the copy of an ended one) is refused on the small limit and
+    never gets to send more first.
     """
     view = current_app.view_functions.get(request.endpoint)
     max_bytes = getattr(view, "max_upload_bytes", None)
-    if max_bytes and (session.get("staff") or session.get("checkin_staff")):
+    if max_bytes and (pin_staff() or current_staff()):
         request.max_content_length = max_bytes
+
+
+# -- where a request comes from ------------------------------------------------------------------
+
+
+def client_address() -> str:
+    """The client's address: the proxy's unless the operator declared one (``web.proxy``)."""
+    return request.remote_addr or ""
+
+
+def login_limits() -> dict[str, Limits]:
+    """How long logins last here (an app may shorten them: ADMIN_SESSION/IDLE_SECONDS)."""
+    config = current_app.config
+    return {
+        PASSWORD: Limits(
+            config.get("ADMIN_SESSION_SECONDS", SESSION_SECONDS),
+            config.get("ADMIN_IDLE_SECONDS", IDLE_SECONDS),
+        ),
+        PIN: Limits(None, config.get("PIN_IDLE_SECONDS", PIN_IDLE_SECONDS)),
+    }
+
+
+def _open(staff: Staff, kind: str) -> str:
+    return open_login(
+        get_db(),
+        username=staff.username,
+        kind=kind,
+        address=client_address(),
+        user_agent=request.user_agent.string,
+        limits=login_limits(),
+    )
+
+
+def _forget_old_keys() -> None:
+    for key in _OLD_KEYS:
+        session.pop(key, None)
 
 
 # -- staff password logins -----------------------------------------------------------------------
 
 
 def start_login(staff: Staff) -> None:
-    """Remember a login in the session cookie (signed, so it cannot be forged)."""
+    """Open a login on the server; the session cookie (signed) remembers its token only."""
     end_login()
+    _forget_old_keys()
     session.pop("csrf_token", None)  # a fresh CSRF token for the new login
-    moment = now().timestamp()
-    session.update(
-        staff=staff.username,
-        staff_stamp=staff.password_stamp,
-        staff_login=moment,
-        staff_seen=moment,
-    )
+    session[LOGIN_KEY] = _open(staff, PASSWORD)
+    g.pop("_current_staff", None)
 
 
 def end_login() -> None:
-    for key in _STAFF_KEYS:
-        session.pop(key, None)
+    """End this browser's password login, on the server too (every copy of the cookie)."""
+    token = session.pop(LOGIN_KEY, None)
+    if token:
+        end_login_record(get_db(), token)
+    g.pop("_current_staff", None)
+
+
+def login_token() -> str | None:
+    """The token of this browser's password login (the one a password change keeps open)."""
+    token = session.get(LOGIN_KEY)
+    return token if isinstance(token, str) else None
 
 
 def current_staff() -> Staff | None:
-    """The logged-in, still active staff member, or None (an expired login is ended here)."""
-    username = session.get("staff")
-    if not username:
-        return None
-    moment = now().timestamp()
-    login_age = moment - session.get("staff_login", 0)
-    idle = moment - session.get("staff_seen", 0)
-    config = current_app.config
-    if login_age > config.get("ADMIN_SESSION_SECONDS", SESSION_SECONDS) or idle > config.get(
-        "ADMIN_IDLE_SECONDS", IDLE_SECONDS
-    ):
-        end_login()
-        flash(gettext("You were logged out after a while away. Please log in again."))
-        return None
-    staff = get_staff(get_db(), username)
-    # deactivated, or the password changed since: this login is over
-    if staff is None or not staff.active or staff.password_stamp != session.get("staff_stamp"):
-        end_login()
-        return None
-    session["staff_seen"] = moment
+    """The logged-in, still active staff member, or None (an expired login is ended here).
+
+    Looked up once a request (one indexed look-up of the token), then remembered in ``g``.
+    """
+    remembered = g.get("_current_staff", _UNSET)
+    if remembered is not _UNSET:
+        return remembered
+    staff = None
+    token = session.get(LOGIN_KEY)
+    if token:
+        found = check_login(get_db(), token, kind=PASSWORD, limits=login_limits()[PASSWORD])
+        if found.username is None:
+            session.pop(LOGIN_KEY, None)
+            if found.timed_out:
+                flash(gettext("You were logged out after a while away. Please log in again."))
+        else:
+            staff = get_staff(get_db(), found.username)
+            g._login_id = found.login_id
+    g._current_staff = staff
     return staff
+
+
+def current_login_id() -> int | None:
+    """The id of this browser's open password login (to mark it in the list of logins)."""
+    return g.get("_login_id") if current_staff() is not None else None
 
 
 def staff_gate():
@@ -142,29 +209,34 @@ def staff_gate():
 
 def start_pin_login(staff: Staff) -> None:
     """A PIN typed on a kiosk's keypad: check-in for this browser, nothing else."""
+    end_pin_login()
+    _forget_old_keys()
     session.pop("csrf_token", None)  # a fresh CSRF token for the new login
-    session["checkin_staff"], session["checkin_pin_stamp"] = staff.username, staff.pin_stamp
+    session[PIN_LOGIN_KEY] = _open(staff, PIN)
+    g.pop("_pin_staff", None)
 
 
 def end_pin_login() -> None:
-    for key in _PIN_KEYS:
-        session.pop(key, None)
+    token = session.pop(PIN_LOGIN_KEY, None)
+    if token:
+        end_login_record(get_db(), token)
+    g.pop("_pin_staff", None)
 
 
 def pin_staff() -> Staff | None:
     """The staff member of this browser's PIN login, if it still holds (else it is forgotten)."""
-    username = session.get("checkin_staff")
-    if not username:
-        return None
-    staff = get_staff(get_db(), username)
-    if (
-        staff is None
-        or not staff.active
-        or not staff.pin_stamp
-        or staff.pin_stamp != session.get("checkin_pin_stamp")
-    ):
-        end_pin_login()
-        return None
+    remembered = g.get("_pin_staff", _UNSET)
+    if remembered is not _UNSET:
+        return remembered
+    staff = None
+    token = session.get(PIN_LOGIN_KEY)
+    if token:
+        found = check_login(get_db(), token, kind=PIN, limits=login_limits()[PIN])
+        if found.username is None:
+            session.pop(PIN_LOGIN_KEY, None)
+        else:
+            staff = get_staff(get_db(), found.username)
+    g._pin_staff = staff
     return staff
 
 

@@ -53,6 +53,7 @@ STATUS: dict[str, int] = {
     "category_unknown": 404,
     "checkin_unknown": 404,
     "objection_unknown": 404,
+    "login_unknown": 404,
     # clashes with what is already there
     "card_in_use": 409,
     "kiosk_exists": 409,

@@ -20,6 +20,7 @@ else:  # pragma: no cover - Python 3.10
 
 ENV_VARIABLE = "CORNER_INSTANCE"
 LANGUAGES = ("zh_CN", "en")
+MAX_PROXIES = 3
 
 DEFAULT_CONFIG = """\
 # Exchange Corner settings. Restart `corner serve` after a change.
@@ -29,6 +30,7 @@ session_seconds = 300  # a card scan is good for spending points this long at mo
 corner = 1             # which exchange corner this server's kiosk belongs to
 demo = false           # true shows the demo cards page (never on a real corner)
 reader = true          # watch this machine's PC/SC card readers for NFC cards
+trusted_proxies = 0    # 1 behind a reverse proxy (nginx, Caddy) on the way in: see docs/DEPLOY.md
 """
 
 
@@ -44,6 +46,8 @@ class Settings:
     corner: int = 1
     demo: bool = False
     reader: bool = True
+    # reverse proxies in front of the server whose X-Forwarded-* headers are believed (0: none)
+    trusted_proxies: int = 0
 
 
 @dataclass(frozen=True)
@@ -135,4 +139,6 @@ def parse_settings(raw: dict) -> Settings:
     for name in ("idle_seconds", "session_seconds", "corner"):
         if values[name] <= 0:
             raise InstanceError(f"setting {name} must be positive")
+    if not 0 <= values["trusted_proxies"] <= MAX_PROXIES:
+        raise InstanceError(f"setting trusted_proxies must be 0 to {MAX_PROXIES}")
     return Settings(**values)

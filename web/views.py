@@ -6,7 +6,14 @@ from flask import Blueprint, send_from_directory
 
 from web.instance import current_instance
 
-blueprint = Blueprint("web", __name__, template_folder="templates")
+# the error page's style sheet is a file too (no inline style under the Content-Security-Policy)
+blueprint = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/web-static",
+)
 
 
 @blueprint.get("/pictures/<path:filename>")

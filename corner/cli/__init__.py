@@ -110,7 +110,14 @@ def _serve(instance: Instance, host: str, port: int, threads: int, guards: Guard
     if instance.settings.demo:
         click.echo(_("Demo cards: http://%(host)s:%(port)s/kiosk/demo-cards", host=host, port=port))
     sys.stdout.flush()
-    server = create_server(app, host=host, port=port, threads=threads, guards=guards)
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        guards=guards,
+        keep_forwarded_headers=bool(instance.settings.trusted_proxies),
+    )
     server.run()
 
 
@@ -126,10 +133,11 @@ def _serve(instance: Instance, host: str, port: int, threads: int, guards: Guard
 )
 @click.option(
     "--connections-per-client",
-    default=Guards.per_client,
-    show_default=True,
+    default=None,
     type=click.IntRange(0, 10_000),
-    help="Connections one client address may hold; 0 for no limit (behind a reverse proxy).",
+    help=f"Connections one client address may hold; 0 for no limit. Default "
+    f"{Guards.per_client}, or 0 with trusted_proxies set (every browser then comes from the "
+    f"proxy's address: limit connections in the proxy).",
 )
 @click.option(
     "--header-seconds",
@@ -144,12 +152,17 @@ def serve(
     host: str,
     port: int,
     threads: int,
-    connections_per_client: int,
+    connections_per_client: int | None,
     header_seconds: float,
 ) -> None:
     """Serve the kiosk (and its API) with waitress."""
+    instance = obj.instance()
+    if connections_per_client is None:
+        # behind a reverse proxy every connection comes from the proxy: a share per address
+        # would be one share for all the browsers together
+        connections_per_client = 0 if instance.settings.trusted_proxies else Guards.per_client
     guards = Guards(per_client=connections_per_client, header_seconds=header_seconds)
-    _serve(obj.instance(), host, port, threads, guards)
+    _serve(instance, host, port, threads, guards)
 
 
 @cli.group()

@@ -20,6 +20,7 @@ from points.staff import (
     reactivate_staff,
     set_password,
     set_pin,
+    set_role,
     unlock_staff,
 )
 
@@ -180,6 +181,19 @@ def users_reactivate(obj, name) -> None:
 
     staff = reactivate_staff(obj.db(), username=name, actor=actor())
     click.echo(_("%(name)s can log in again.", name=staff.username))
+
+
+@users.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["admin", "organiser"]))
+@click.pass_obj
+def users_role(obj, name, role) -> None:
+    """Make an account an admin or an organiser; its open logins end."""
+    staff = set_role(obj.db(), username=name, role=role, actor=actor())
+    if staff.role == "admin":
+        click.echo(_("%(name)s is an admin now.", name=staff.username))
+    else:
+        click.echo(_("%(name)s is an organiser now.", name=staff.username))
 
 
 @users.command("unlock")

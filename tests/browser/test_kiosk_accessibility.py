@@ -28,7 +28,9 @@ def walk_screens(kiosk, token: str, look) -> list[str]:
     kiosk.tap("#error-ok")
     kiosk.scan(token)
     kiosk.wait_screen("member")
-    page.wait_for_function("[...document.querySelectorAll('#goods img')].every(i => i.complete)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#goods img')].every(i => i.complete)"
+    )
     look("member")
     kiosk.tap(kiosk.goods("拖鞋"))
     kiosk.tap(kiosk.goods("鸡蛋"))

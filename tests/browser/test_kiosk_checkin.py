@@ -61,7 +61,9 @@ def enter_check_in(kiosk: Kiosk, activity) -> None:
     type_pin(kiosk, PIN)
     kiosk.page.wait_for_selector(".activity-list")
     kiosk.tap(kiosk.page.locator(".activity-choice", has_text=activity.title))
-    kiosk.page.wait_for_function("window.checkinEvents && window.checkinEvents.readyState === 1")
+    kiosk.page.wait_for_function(
+        "() => window.checkinEvents && window.checkinEvents.readyState === 1"
+    )
 
 
 def result(kiosk: Kiosk, state: str) -> str:
@@ -95,7 +97,7 @@ def test_an_organiser_runs_check_in_on_the_kiosk_and_leaves_with_a_pin(
     text = next_result(kiosk, "accepted", lambda: kiosk.scan(tokens["QZ001"]))
     assert "张桂英" in text and "+4" in text
     next_result(kiosk, "accepted", lambda: kiosk.scan(tokens["QZ002"]))
-    page.wait_for_function("document.getElementById('count-in').textContent === '2'")
+    page.wait_for_function("() => document.getElementById('count-in').textContent === '2'")
     assert last_names(kiosk) == ["李建国", "张桂英"]
     text = next_result(kiosk, "refused", lambda: kiosk.scan(tokens["QZ001"]))
     assert "张桂英" in text and "已经签到过了" in text
@@ -106,7 +108,7 @@ def test_an_organiser_runs_check_in_on_the_kiosk_and_leaves_with_a_pin(
     page.fill("#number", "qz003")
     text = next_result(kiosk, "accepted", lambda: page.press("#number", "Enter"))
     assert "王秀兰" in text
-    page.wait_for_function("document.getElementById('count-in').textContent === '3'")
+    page.wait_for_function("() => document.getElementById('count-in').textContent === '3'")
     assert balance(db, "QZ001") == 4 and balance(db, "QZ003") == 4
 
     # leaving needs an organiser's PIN: a wrong one keeps the page in check-in
@@ -155,7 +157,9 @@ def test_a_password_login_at_the_kiosk_ends_when_check_in_does(serve, open_kiosk
     kiosk.page.fill("#password", PASSWORD)
     kiosk.page.press("#password", "Enter")
     kiosk.tap(kiosk.page.locator(".activity-choice", has_text=activity.title))
-    kiosk.page.wait_for_function("window.checkinEvents && window.checkinEvents.readyState === 1")
+    kiosk.page.wait_for_function(
+        "() => window.checkinEvents && window.checkinEvents.readyState === 1"
+    )
     assert "+4" in next_result(kiosk, "accepted", lambda: kiosk.scan(tokens["QZ001"]))
     kiosk.tap("#leave")
     kiosk.page.wait_for_url(f"{kiosk.url}/kiosk")
@@ -187,8 +191,8 @@ def test_offline_scans_wait_on_screen_and_are_sent_once_when_back(serve, open_ki
     assert balance(db, "QZ002") == 0
 
     page.context.set_offline(False)
-    page.wait_for_function("document.body.dataset.queued === '0'", timeout=15_000)
-    page.wait_for_function("document.getElementById('count-in').textContent === '2'")
+    page.wait_for_function("() => document.body.dataset.queued === '0'", timeout=15_000)
+    page.wait_for_function("() => document.getElementById('count-in').textContent === '2'")
     assert page.locator("#offline").is_hidden()
     refused = page.locator("#refused-list li")
     assert sorted(refused.evaluate_all("items => items.map(item => item.dataset.code)")) == [
@@ -204,7 +208,7 @@ def test_offline_scans_wait_on_screen_and_are_sent_once_when_back(serve, open_ki
         f"queued => localStorage.setItem('corner-checkin-queue:{activity.id}', queued)", queued
     )
     page.reload()
-    page.wait_for_function("document.body.dataset.queued === '0'", timeout=15_000)
+    page.wait_for_function("() => document.body.dataset.queued === '0'", timeout=15_000)
     assert balance(db, "QZ001") == 4 and balance(db, "QZ002") == 4
     assert len(list_checkins(db, activity.id)) == 2
     kiosk.tap("#refused-ok")
@@ -232,7 +236,7 @@ def test_a_stopped_server_and_an_ended_login_keep_the_queue(serve, open_kiosk, r
     type_pin(kiosk, "112233")
     page.wait_for_selector(".activity-list")
     kiosk.tap(page.locator(".activity-choice", has_text=activity.title))
-    page.wait_for_function("document.body.dataset.queued === '0'", timeout=15_000)
+    page.wait_for_function("() => document.body.dataset.queued === '0'", timeout=15_000)
     assert balance(db, "QZ003") == 4
 
 
@@ -294,18 +298,18 @@ def test_an_nfc_tap_checks_in_while_the_kiosk_is_in_check_in_mode(
     kiosk = open_kiosk(server)
     enter_check_in(kiosk, activity)
     kiosk.page.wait_for_function(
-        "document.getElementById('reader-status').dataset.state === 'ready'", timeout=15_000
+        "() => document.getElementById('reader-status').dataset.state === 'ready'", timeout=15_000
     )
     text = next_result(kiosk, "accepted", lambda: cards.lay(ZHANG_UID))
     assert "张桂英" in text
-    kiosk.page.wait_for_function("document.getElementById('count-in').textContent === '1'")
+    kiosk.page.wait_for_function("() => document.getElementById('count-in').textContent === '1'")
     cards.take_all()
     text = next_result(kiosk, "refused", lambda: cards.lay(ZHANG_UID))
     assert "已经签到过了" in text
     assert member_screen.screen == "start"  # the tap opened no member session
     # check-out: the switch makes the kiosk's taps check members out
     kiosk.tap("#action-out")
-    kiosk.page.wait_for_function("window.checkinEvents.readyState === 1")
+    kiosk.page.wait_for_function("() => window.checkinEvents.readyState === 1")
     cards.take_all()
     text = next_result(kiosk, "accepted", lambda: cards.lay(ZHANG_UID))
     assert "张桂英" in text
@@ -349,7 +353,7 @@ def test_a_member_is_checked_in_through_the_live_camera(camera_browser, serve, r
     kiosk.tap("#camera-start")
     text = result(kiosk, "accepted")
     assert "王秀兰" in text
-    kiosk.page.wait_for_function("document.body.dataset.camera === 'on'")
+    kiosk.page.wait_for_function("() => document.body.dataset.camera === 'on'")
     kiosk.screenshot("checkin-camera-phone")
     kiosk.tap("#camera-stop")
     assert kiosk.page.locator("#camera-box").is_hidden()

@@ -98,7 +98,7 @@ def test_all_ten_demo_goods_fit_on_the_member_screen_without_scrolling(
     kiosk.scan(card_token(instance, db, "QZ017"))  # 何立新, 81 points
     kiosk.wait_screen("member")
     kiosk.page.wait_for_function(
-        "[...document.querySelectorAll('#goods img')].every(img => img.complete)"
+        "() => [...document.querySelectorAll('#goods img')].every(img => img.complete)"
     )
     kiosk.screenshot(f"member-demo-{width}x{height}")
 

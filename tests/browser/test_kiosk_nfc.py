@@ -73,7 +73,9 @@ def test_a_different_card_switches_member_only_after_confirmation(
     cards.lay(LI)
     kiosk.page.wait_for_selector("#switch:not([hidden])")
     kiosk.tap("#switch-yes")
-    kiosk.page.wait_for_function("document.getElementById('member-name').textContent === '李四'")
+    kiosk.page.wait_for_function(
+        "() => document.getElementById('member-name').textContent === '李四'"
+    )
     assert kiosk.page.inner_text("#balance") == "8"
 
 
@@ -120,7 +122,7 @@ def test_page_reconnects_after_a_server_restart(open_kiosk, serve, cards, member
     first.stop()
     again = serve(port=port)
     assert again.url == first.url
-    kiosk.page.wait_for_function("window.kioskEvents.readyState === 1", timeout=15_000)
+    kiosk.page.wait_for_function("() => window.kioskEvents.readyState === 1", timeout=15_000)
     cards.lay(ZHANG)
     kiosk.wait_screen("member")
 

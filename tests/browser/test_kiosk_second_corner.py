@@ -30,7 +30,7 @@ def test_a_corner_2_kiosk_sells_corner_2_stock_by_qr_and_by_nfc(open_kiosk, serv
 
     kiosk.tap("#done")
     kiosk.wait_screen("start")
-    kiosk.page.wait_for_function("document.getElementById('reader-status').dataset.state")
+    kiosk.page.wait_for_function("() => document.getElementById('reader-status').dataset.state")
     # the corner's reader agent forwards a card laid on its reader
     tapped = requests.post(
         f"{server.url}/api/kiosk/tap",
